@@ -1,0 +1,258 @@
+"""Classify patient scenarios into the ten CONCORD models, with explanations.
+
+Two engines give the same answers (a test checks every combination of values):
+
+- ``fast``: the decision table compiled from the OWL model definitions (:mod:`concord_kg.decision`);
+- ``hermit`` (reference) / ``pellet``: the scenarios are added as OWL individuals and the DL reasoner
+  infers their model classes.
+
+Explanations and the candidates of partial scenarios always come from the compiled definitions.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+from rdflib import Graph, Literal as RDFLiteral, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF
+
+from concord_kg.decision import DecisionModel, Model, Outcome, load_decision_model
+from concord_kg.errors import ScenarioError
+from concord_kg.ontology import CKG, load_ontology
+from concord_kg.reasoner import reason
+from concord_kg.scenarios import SCENARIO_BASE, Scenario, read_scenarios
+
+__all__ = [
+    "Engine",
+    "OutputFormat",
+    "Classification",
+    "Classifier",
+    "classify_file",
+    "scenario_graph",
+]
+
+Engine = Literal["fast", "hermit", "pellet"]
+OutputFormat = Literal["csv", "json", "ttl"]
+
+#: Columns of the CSV output.
+CSV_COLUMNS = ("id", "model", "label", "iri")
+
+
+@dataclass(slots=True)
+class Classification:
+    """A scenario and the model it was placed in (``None`` if its values entail none)."""
+
+    scenario: Scenario
+    model: Model | None
+    outcome: Outcome
+
+    def as_dict(self) -> dict:
+        """Return the JSON form: id, model notation, label, IRI, candidates and the explanation."""
+        model = self.model
+        return {
+            "id": self.scenario.id,
+            "model": model.notation if model else None,
+            "label": model.label if model else None,
+            "iri": str(model.iri) if model else None,
+            "candidates": [m.notation for m in self.outcome.candidates],
+            "explanation": {
+                "because": list(self.outcome.because),
+                "ruled_out": {
+                    k: v for k, v in self.outcome.ruled_out.items() if not model or k != model.notation
+                },
+            },
+        }
+
+
+class Classifier:
+    """Classify scenarios with the model definitions of one ontology graph."""
+
+    def __init__(self, graph: Graph | None = None) -> None:
+        self.graph = graph if graph is not None else load_ontology()
+        self.decision: DecisionModel = load_decision_model(self.graph)
+
+    def classify(self, scenarios: Iterable[Scenario], *, engine: Engine = "fast") -> Iterator[Classification]:
+        """Yield one :class:`Classification` per scenario, in input order.
+
+        The ``fast`` engine streams; the reasoner engines read all scenarios first.
+        """
+        if engine == "fast":
+            table = self.decision.table
+            for scenario in scenarios:
+                outcome = table[scenario.values]
+                yield Classification(scenario, outcome.model, outcome)
+            return
+        batch = list(scenarios)
+        inferred = self._reason(batch, engine)
+        for scenario in batch:
+            outcome = self.decision.table[scenario.values]
+            yield Classification(scenario, inferred.get(scenario.id), outcome)
+
+    def _reason(self, scenarios: list[Scenario], engine: Engine) -> dict[str, Model | None]:
+        """Run the DL reasoner over the scenarios as individuals; return id → inferred model."""
+        graph = Graph()
+        graph += self.graph
+        iris = {}
+        for index, scenario in enumerate(scenarios):
+            iri = scenario.iri or URIRef(f"{SCENARIO_BASE}n{index}")
+            iris[scenario.id] = iri
+            _add_scenario(graph, iri, scenario, self.decision, identifier=False)
+            graph.add((iri, RDF.type, OWL.NamedIndividual))
+        result = reason(graph, reasoner="hermit" if engine == "hermit" else "pellet")
+        if not result.consistent or result.world is None:
+            raise ScenarioError(f"the reasoner found the scenarios inconsistent: {result.message}")
+        by_iri = {str(m.iri): m for m in self.decision.models}
+        inferred: dict[str, Model | None] = {}
+        for ident, iri in iris.items():
+            individual = result.world[str(iri)]
+            types = {str(c.iri) for c in individual.INDIRECT_is_a if hasattr(c, "iri")}
+            found = [by_iri[t] for t in types if t in by_iri]
+            if len(found) > 1:
+                names = ", ".join(sorted(m.notation for m in found))
+                raise ScenarioError(f"scenario placed in several models: {names}", term=ident)
+            inferred[ident] = found[0] if found else None
+        return inferred
+
+
+def scenario_graph(classifications: Iterable[Classification], decision: DecisionModel) -> Graph:
+    """Return the scenarios as RDF, each typed with the model it was placed in."""
+    graph = Graph()
+    graph.bind("ckg", CKG)
+    graph.bind("dcterms", DCTERMS)
+    for item in classifications:
+        iri = item.scenario.iri or URIRef(SCENARIO_BASE + _iri_safe(item.scenario.id))
+        _add_scenario(graph, iri, item.scenario, decision, identifier=True)
+        if item.model is not None:
+            graph.add((iri, RDF.type, item.model.iri))
+    return graph
+
+
+def _add_scenario(graph: Graph, iri: URIRef, scenario: Scenario, decision: DecisionModel, *, identifier: bool) -> None:
+    graph.add((iri, RDF.type, CKG.Scenario))
+    if identifier:
+        graph.add((iri, DCTERMS.identifier, RDFLiteral(scenario.id)))
+    for var, value in zip(decision.variables, scenario.values, strict=True):
+        if value is not None:
+            graph.add((iri, var.iri, value.iri))
+
+
+def _iri_safe(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def classify_file(
+    path: Path,
+    out: Path | None = None,
+    *,
+    classifier: Classifier | None = None,
+    engine: Engine = "fast",
+    fmt: OutputFormat = "csv",
+    allow_partial: bool = False,
+    progress: bool = False,
+    stdout: IO[str] | None = None,
+) -> Counter:
+    """Classify every scenario of ``path`` and write the results to ``out`` (or stdout).
+
+    Output is written to a temporary file first and only moved into place (or copied to stdout)
+    when the whole input was valid: a bad input writes nothing.
+
+    :returns: how many scenarios were placed in each model (key ``""`` for none).
+    :raises InputErrors: the input has bad rows (all of them listed).
+    """
+    classifier = classifier or Classifier()
+    scenarios = read_scenarios(path, classifier.decision, allow_partial=allow_partial)
+    if progress:
+        scenarios = _with_progress(scenarios, path)
+    target_dir = out.parent if out else None
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", delete=False, dir=target_dir, suffix=".partial"
+    ) as tmp:
+        try:
+            counts = _write(tmp, classifier.classify(scenarios, engine=engine), classifier, fmt, allow_partial)
+        except BaseException:
+            tmp.close()
+            os.unlink(tmp.name)
+            raise
+    if out is not None:
+        os.replace(tmp.name, out)
+    else:
+        with open(tmp.name, encoding="utf-8", newline="") as handle:
+            shutil.copyfileobj(handle, stdout or sys.stdout)
+        os.unlink(tmp.name)
+    return counts
+
+
+def _write(
+    handle: IO[str], items: Iterator[Classification], classifier: Classifier, fmt: OutputFormat, partial: bool
+) -> Counter:
+    counts: Counter = Counter()
+    if fmt == "csv":
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow((*CSV_COLUMNS, "candidates") if partial else CSV_COLUMNS)
+        # One precomputed output tuple per outcome keeps the per-row work to a lookup.
+        rows: dict[int, tuple[str, ...]] = {}
+        for item in items:
+            key = id(item.outcome) if item.model is item.outcome.model else -id(item.outcome)
+            fields = rows.get(key)
+            if fields is None:
+                model = item.model
+                fields = (model.notation, model.label, str(model.iri)) if model else ("", "", "")
+                if partial:
+                    fields = (*fields, " ".join(m.notation for m in item.outcome.candidates))
+                rows[key] = fields
+            writer.writerow((item.scenario.id, *fields))
+            counts[fields[0]] += 1
+    elif fmt == "json":
+        handle.write("[")
+        for n, item in enumerate(items):
+            handle.write(",\n" if n else "\n")
+            json.dump(item.as_dict(), handle, ensure_ascii=False)
+            counts[item.model.notation if item.model else ""] += 1
+        handle.write("\n]\n")
+    elif fmt == "ttl":
+        materialised = list(items)
+        for item in materialised:
+            counts[item.model.notation if item.model else ""] += 1
+        handle.write(scenario_graph(materialised, classifier.decision).serialize(format="turtle"))
+    else:
+        raise ValueError(f"unknown output format {fmt!r}")
+    return counts
+
+
+def _with_progress(scenarios: Iterator[Scenario], path: Path) -> Iterator[Scenario]:
+    """Show a progress bar on stderr (only when it is a terminal) while scenarios are read."""
+    if not sys.stderr.isatty():
+        yield from scenarios
+        return
+    import click
+
+    total = _count_lines(path)
+    with click.progressbar(length=total, label="classifying", file=sys.stderr) as bar:
+        pending = 0
+        for scenario in scenarios:
+            pending += 1
+            if pending == 10_000:
+                bar.update(pending)
+                pending = 0
+            yield scenario
+        bar.update(pending)
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+    return max(count - 1, 1)

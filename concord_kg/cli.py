@@ -1,0 +1,142 @@
+"""The ``concord-kg`` command line: thin commands that parse options, call the library, print."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from concord_kg import __version__
+from concord_kg.errors import ConcordError
+
+__all__ = ["main"]
+
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a :class:`ConcordError` as ``file:line: message`` lines and exit 2 (traceback with --debug)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConcordError as exc:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            click.echo(str(exc), err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings=_CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="concord-kg")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def main(debug: bool) -> None:
+    """Knowledge graph of care coordination for rare conditions (CONCORD).
+
+    Build and check the ontology, classify patient scenarios into the ten models,
+    and serve everything over SPARQL.
+    """
+
+
+@main.command(context_settings=_CONTEXT)
+@click.option(
+    "-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True,
+    help="Folder for the artefacts.",
+)
+@_user_errors
+def build(out: Path) -> None:
+    """Write the release artefacts: merged Turtle, RDF/XML, JSON-LD, SKOS scheme, HTML docs."""
+    from concord_kg.build import build_release
+
+    start = time.perf_counter()
+    written = build_release(out)
+    for kind, path in written.items():
+        click.echo(f"{kind:7} {path}")
+    click.echo(f"built {len(written)} artefacts in {time.perf_counter() - start:.1f} s")
+
+
+@main.command(context_settings=_CONTEXT)
+@click.option("--no-reasoner", is_flag=True, help="Skip the HermiT run (SHACL checks only).")
+@click.option(
+    "--ontology", "directory", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+    help="Folder of ontology modules to check (default: the project's ontology/).",
+)
+@_user_errors
+def check(no_reasoner: bool, directory: Path | None) -> None:
+    """Check the ontology: SHACL quality shapes, HermiT consistency, model definitions.
+
+    Exits 0 when every check passes, 1 when one fails.
+    """
+    from concord_kg.qc import check_ontology
+
+    start = time.perf_counter()
+    result = check_ontology(directory, reasoner=not no_reasoner)
+    click.echo(str(result))
+    click.echo(f"checked in {time.perf_counter() - start:.1f} s")
+    sys.exit(0 if result.passed else 1)
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--engine", type=click.Choice(["fast", "hermit", "pellet"]), default="fast", show_default=True,
+    help="fast: decision table compiled from the OWL definitions; hermit: the DL reasoner (reference).",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "ttl"]), default="csv", show_default=True)
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Output file (default: standard output). Nothing is written if the input has errors.",
+)
+@click.option(
+    "--allow-partial", is_flag=True,
+    help="Accept blank values: a scenario gets a model only if its known values entail one; "
+    "a 'candidates' column lists the models still possible.",
+)
+@_user_errors
+def classify(file: Path, engine: str, fmt: str, out: Path | None, allow_partial: bool) -> None:
+    """Classify the patient scenarios in FILE (CSV, Turtle or JSON-LD) into the ten models.
+
+    CSV header: id,access_to_specialist_centre,lives_near_specialist_centre,can_travel,
+    can_coordinate_own_care,clear_who_to_see (values yes/no/y/n/true/false; extra columns ignored).
+    """
+    from concord_kg.classify import classify_file
+
+    counts = classify_file(
+        file, out, engine=engine, fmt=fmt, allow_partial=allow_partial, progress=True  # type: ignore[arg-type]
+    )
+    summary = ", ".join(f"{k or 'none'}: {v}" for k, v in sorted(counts.items(), key=lambda kv: _model_key(kv[0])))
+    click.echo(f"classified {sum(counts.values())} scenario(s) — {summary}", err=True)
+
+
+def _model_key(notation: str) -> int:
+    return int(notation[1:]) if notation[1:].isdigit() else 10**6
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--shapes", "kind", default="scenario", show_default=True,
+    help="Which shapes file of shapes/ to validate against (ontology, scenario, registry...).",
+)
+@_user_errors
+def validate(file: Path, kind: str) -> None:
+    """Validate an RDF FILE with the project's SHACL shapes. Exits 1 if it does not conform."""
+    from concord_kg.ontology import load_graph, load_ontology
+    from concord_kg.validate import load_shapes, validate_graph
+
+    data = load_graph([file])
+    report = validate_graph(data, load_shapes(kind), ontology=load_ontology())
+    click.echo(str(report))
+    sys.exit(0 if report.conforms else 1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

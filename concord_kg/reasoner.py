@@ -1,0 +1,59 @@
+"""Run the HermiT (or Pellet) OWL reasoner through owlready2 on an rdflib graph."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from dataclasses import dataclass
+from typing import Literal
+
+import owlready2
+from rdflib import Graph
+
+__all__ = ["Reasoner", "ReasonerResult", "reason", "java_available"]
+
+Reasoner = Literal["hermit", "pellet"]
+
+#: Heap for the reasoner's JVM in MB; owlready2 reads ``owlready2.reasoning.JAVA_MEMORY``
+#: (setting ``owlready2.JAVA_MEMORY`` has no effect).
+JAVA_MEMORY_MB = 4000
+
+
+@dataclass
+class ReasonerResult:
+    """What a reasoner run found: consistency, unsatisfiable classes and the reasoned world."""
+
+    consistent: bool
+    unsatisfiable: list[str]
+    world: owlready2.World | None
+    message: str = ""
+
+
+def java_available() -> bool:
+    """Return whether a ``java`` executable is on the PATH (HermiT and Pellet need it)."""
+    return shutil.which("java") is not None
+
+
+def reason(graph: Graph, *, reasoner: Reasoner = "hermit", infer_property_values: bool = False) -> ReasonerResult:
+    """Load ``graph`` into a fresh owlready2 world and run the reasoner on it.
+
+    :param graph: the ontology (and any individuals) to reason over.
+    :param reasoner: ``hermit`` (reference) or ``pellet``.
+    :param infer_property_values: also infer property values (slower; not needed for class membership).
+    :returns: consistency, the IRIs of unsatisfiable classes, and the world holding inferred types.
+    """
+    owlready2.reasoning.JAVA_MEMORY = JAVA_MEMORY_MB
+    world = owlready2.World()
+    data = graph.serialize(format="nt", encoding="utf-8")
+    onto = world.get_ontology("https://w3id.org/concord-kg/reasoning-input/")
+    onto.load(fileobj=io.BytesIO(data), format="ntriples")
+    run = owlready2.sync_reasoner_hermit if reasoner == "hermit" else owlready2.sync_reasoner_pellet
+    try:
+        with onto:
+            run(world, infer_property_values=infer_property_values, debug=0)
+    except owlready2.OwlReadyInconsistentOntologyError as exc:
+        return ReasonerResult(consistent=False, unsatisfiable=[], world=None, message=str(exc).strip())
+    unsatisfiable = sorted(
+        c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing
+    )
+    return ReasonerResult(consistent=True, unsatisfiable=unsatisfiable, world=world)

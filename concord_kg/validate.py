@@ -1,0 +1,125 @@
+"""Validate RDF data with the project's SHACL shapes and return a typed report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import RDF, SKOS
+
+from concord_kg.errors import ShapesLoadError
+from concord_kg.ontology import CKG, load_graph, load_ontology
+from concord_kg.resources import shapes_dir
+
+__all__ = ["Finding", "Report", "load_shapes", "validate_graph", "validate_scenarios", "shape_files"]
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+
+def shape_files() -> dict[str, Path]:
+    """Return the shapes files by kind (file stem): ``ontology``, ``scenario``, ``registry``..."""
+    return {p.stem: p for p in sorted(shapes_dir().glob("*.ttl"))}
+
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL result: severity, the node and property at fault, the value and the message."""
+
+    severity: str
+    focus: str
+    path: str
+    value: str
+    message: str
+    shape: str
+
+    def __str__(self) -> str:
+        where = f"{self.focus} {self.path}".strip()
+        return f"{self.severity}: {where}: {self.message}"
+
+
+@dataclass
+class Report:
+    """The outcome of a validation: conforms or not, and every finding (machine and human forms)."""
+
+    conforms: bool
+    results: list[Finding] = field(default_factory=list)
+
+    def count(self, severity: str) -> int:
+        """Return how many findings have this severity (``Violation``, ``Warning``, ``Info``)."""
+        return sum(1 for r in self.results if r.severity == severity)
+
+    def __str__(self) -> str:
+        if not self.results:
+            return "conforms"
+        return "\n".join(str(r) for r in self.results)
+
+
+def load_shapes(kind: str) -> Graph:
+    """Load one shapes file by kind (``ontology``, ``scenario``, ``registry``).
+
+    :raises ShapesLoadError: no such shapes file, or it is not valid Turtle.
+    """
+    files = shape_files()
+    if kind not in files:
+        raise ShapesLoadError(f"no shapes named {kind!r}", hint="one of " + ", ".join(files))
+    return load_graph([files[kind]], error=ShapesLoadError)
+
+
+def validate_graph(data: Graph, shapes: Graph, *, ontology: Graph | None = None) -> Report:
+    """Validate ``data`` against ``shapes`` (pySHACL, no inference) and return a :class:`Report`.
+
+    :param ontology: class hierarchy to use for ``sh:class`` checks (mixed into the data graph).
+    """
+    conforms, results_graph, _ = shacl_validate(
+        data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True, allow_warnings=True
+    )
+    findings = []
+    for result in results_graph.subjects(RDF.type, SH.ValidationResult):
+        findings.append(
+            Finding(
+                severity=_local(results_graph.value(result, SH.resultSeverity)),
+                focus=_short(results_graph.value(result, SH.focusNode)),
+                path=_short(results_graph.value(result, SH.resultPath)),
+                value=_short(results_graph.value(result, SH.value)),
+                message=str(results_graph.value(result, SH.resultMessage) or ""),
+                shape=_short(results_graph.value(result, SH.sourceShape)),
+            )
+        )
+    order = {"Violation": 0, "Warning": 1, "Info": 2}
+    findings.sort(key=lambda f: (order.get(f.severity, 3), f.focus, f.path, f.message))
+    return Report(conforms=bool(conforms), results=findings)
+
+
+def validate_scenarios(data: Graph, *, complete: bool = True) -> Report:
+    """Validate scenario data with ``shapes/scenario.ttl``.
+
+    :param complete: also require a value for every decision variable (the complete-scenario shape).
+    """
+    shapes = load_shapes("scenario")
+    if not complete:
+        shapes.remove((CKG.CompleteScenarioShape, SH.targetClass, None))
+    return validate_graph(data, shapes, ontology=_scenario_vocabulary())
+
+
+def _scenario_vocabulary() -> Graph:
+    """The ontology's enumerations are needed so ``sh:in`` / ``sh:class`` checks see the values."""
+    return load_ontology()
+
+
+def _local(node: object) -> str:
+    text = str(node or "")
+    return text.rsplit("#", 1)[-1]
+
+
+def _short(node: object) -> str:
+    if node is None:
+        return ""
+    text = str(node)
+    if isinstance(node, URIRef) and text.startswith(str(CKG)):
+        return "ckg:" + text.removeprefix(str(CKG))
+    if isinstance(node, URIRef) and text.startswith(str(SKOS)):
+        return "skos:" + text.removeprefix(str(SKOS))
+    return text
