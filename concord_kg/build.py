@@ -51,7 +51,13 @@ def skos_scheme(graph: Graph) -> Graph:
     for prefix, iri in prefixes().items():
         scheme.bind(prefix, iri, override=True)
     scheme.add((SCHEME, RDF.type, SKOS.ConceptScheme))
-    scheme.add((SCHEME, SKOS.prefLabel, Literal("CONCORD taxonomy of care coordination for rare conditions", lang="en")))
+    scheme.add(
+        (
+            SCHEME,
+            SKOS.prefLabel,
+            Literal("CONCORD taxonomy of care coordination for rare conditions", lang="en"),
+        )
+    )
     for p in (DCTERMS.source, DCTERMS.license):
         for o in graph.objects(ONTOLOGY_IRI, p):
             scheme.add((SCHEME, p, o))
@@ -60,8 +66,16 @@ def skos_scheme(graph: Graph) -> Graph:
         concept = term.iri
         scheme.add((concept, RDF.type, SKOS.Concept))
         scheme.add((concept, SKOS.inScheme, SCHEME))
-        for p in (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, SKOS.definition, SKOS.notation,
-                  SKOS.editorialNote, SKOS.example, DCTERMS.source):
+        for p in (
+            SKOS.prefLabel,
+            SKOS.altLabel,
+            SKOS.hiddenLabel,
+            SKOS.definition,
+            SKOS.notation,
+            SKOS.editorialNote,
+            SKOS.example,
+            DCTERMS.source,
+        ):
             for o in graph.objects(concept, p):
                 scheme.add((concept, p, o))
         for parent in graph.objects(concept, RDFS.subClassOf):
@@ -120,7 +134,9 @@ def _doc_sections(graph: Graph) -> list[dict]:
     )
     taxonomy = [t.iri for t in taxonomy_terms(graph)]
     models = sorted(graph.subjects(RDFS.subClassOf, CKG.CareCoordinationModel), key=lambda m: len(str(m)))
-    models = sorted(models, key=lambda m: (len(str(graph.value(m, SKOS.notation))), str(graph.value(m, SKOS.notation))))
+    models = sorted(
+        models, key=lambda m: (len(str(graph.value(m, SKOS.notation))), str(graph.value(m, SKOS.notation)))
+    )
     finding_types = (CKG.Factor, CKG.Barrier, CKG.Facilitator, CKG.Preference, CKG.Benefit, CKG.Challenge)
     findings = {t: sorted(graph.subjects(RDF.type, t)) for t in finding_types}
     placed = set(taxonomy) | set(models) | {i for items in findings.values() for i in items}

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from rdflib import Graph, Literal as RDFLiteral, URIRef
+from rdflib import Graph, URIRef
+from rdflib import Literal as RDFLiteral
 from rdflib.namespace import DCTERMS, OWL, RDF
 
 from concord_kg.decision import DecisionModel, Model, Outcome, load_decision_model
@@ -137,7 +138,9 @@ def scenario_graph(classifications: Iterable[Classification], decision: Decision
     return graph
 
 
-def _add_scenario(graph: Graph, iri: URIRef, scenario: Scenario, decision: DecisionModel, *, identifier: bool) -> None:
+def _add_scenario(
+    graph: Graph, iri: URIRef, scenario: Scenario, decision: DecisionModel, *, identifier: bool
+) -> None:
     graph.add((iri, RDF.type, CKG.Scenario))
     if identifier:
         graph.add((iri, DCTERMS.identifier, RDFLiteral(scenario.id)))
@@ -180,7 +183,9 @@ def classify_file(
         "w", encoding="utf-8", newline="", delete=False, dir=target_dir, suffix=".partial"
     ) as tmp:
         try:
-            counts = _write(tmp, classifier.classify(scenarios, engine=engine), classifier, fmt, allow_partial)
+            counts = _write(
+                tmp, classifier.classify(scenarios, engine=engine), classifier, fmt, allow_partial
+            )
         except BaseException:
             tmp.close()
             os.unlink(tmp.name)

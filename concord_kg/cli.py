@@ -48,7 +48,11 @@ def main(debug: bool) -> None:
 
 @main.command(context_settings=_CONTEXT)
 @click.option(
-    "-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True,
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
     help="Folder for the artefacts.",
 )
 @_user_errors
@@ -66,7 +70,10 @@ def build(out: Path) -> None:
 @main.command(context_settings=_CONTEXT)
 @click.option("--no-reasoner", is_flag=True, help="Skip the HermiT run (SHACL checks only).")
 @click.option(
-    "--ontology", "directory", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+    "--ontology",
+    "directory",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
     help="Folder of ontology modules to check (default: the project's ontology/).",
 )
 @_user_errors
@@ -87,16 +94,23 @@ def check(no_reasoner: bool, directory: Path | None) -> None:
 @main.command(context_settings=_CONTEXT)
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
-    "--engine", type=click.Choice(["fast", "hermit", "pellet"]), default="fast", show_default=True,
+    "--engine",
+    type=click.Choice(["fast", "hermit", "pellet"]),
+    default="fast",
+    show_default=True,
     help="fast: decision table compiled from the OWL definitions; hermit: the DL reasoner (reference).",
 )
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "ttl"]), default="csv", show_default=True)
 @click.option(
-    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="Output file (default: standard output). Nothing is written if the input has errors.",
 )
 @click.option(
-    "--allow-partial", is_flag=True,
+    "--allow-partial",
+    is_flag=True,
     help="Accept blank values: a scenario gets a model only if its known values entail one; "
     "a 'candidates' column lists the models still possible.",
 )
@@ -110,9 +124,16 @@ def classify(file: Path, engine: str, fmt: str, out: Path | None, allow_partial:
     from concord_kg.classify import classify_file
 
     counts = classify_file(
-        file, out, engine=engine, fmt=fmt, allow_partial=allow_partial, progress=True  # type: ignore[arg-type]
+        file,
+        out,
+        engine=engine,
+        fmt=fmt,
+        allow_partial=allow_partial,
+        progress=True,  # type: ignore[arg-type]
     )
-    summary = ", ".join(f"{k or 'none'}: {v}" for k, v in sorted(counts.items(), key=lambda kv: _model_key(kv[0])))
+    summary = ", ".join(
+        f"{k or 'none'}: {v}" for k, v in sorted(counts.items(), key=lambda kv: _model_key(kv[0]))
+    )
     click.echo(f"classified {sum(counts.values())} scenario(s) — {summary}", err=True)
 
 
@@ -123,7 +144,10 @@ def _model_key(notation: str) -> int:
 @main.command(context_settings=_CONTEXT)
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
-    "--shapes", "kind", default="scenario", show_default=True,
+    "--shapes",
+    "kind",
+    default="scenario",
+    show_default=True,
     help="Which shapes file of shapes/ to validate against (ontology, scenario, registry...).",
 )
 @_user_errors

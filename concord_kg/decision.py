@@ -98,9 +98,7 @@ class DecisionModel:
         candidates: list[Model] = []
         ruled_out: dict[str, str] = {}
         for model in self.models:
-            failed = [
-                (p, v) for p, v in model.conditions.items() if known[p] is not None and known[p] != v
-            ]
+            failed = [(p, v) for p, v in model.conditions.items() if known[p] is not None and known[p] != v]
             unknown = [(p, v) for p, v in model.conditions.items() if known[p] is None]
             if failed:
                 p, v = failed[0]
@@ -156,7 +154,9 @@ def _read_variables(graph: Graph) -> list[Variable]:
         if column is None or value_class is None or not isinstance(prop, URIRef):
             continue
         values = tuple(
-            Value(iri=i, notation=str(graph.value(i, SKOS.notation)), label=str(graph.value(i, SKOS.prefLabel)))
+            Value(
+                iri=i, notation=str(graph.value(i, SKOS.notation)), label=str(graph.value(i, SKOS.prefLabel))
+            )
             for i in _enumeration(graph, value_class)
         )
         variables.append(
@@ -185,7 +185,9 @@ def _enumeration(graph: Graph, value_class: URIRef) -> list[URIRef]:
 def _read_conditions(graph: Graph, model: URIRef, variables: dict[URIRef, Variable]) -> dict[URIRef, Value]:
     definitions = list(graph.objects(model, OWL.equivalentClass))
     if len(definitions) != 1:
-        raise OntologyLoadError(f"expected one owl:equivalentClass, found {len(definitions)}", term=str(model))
+        raise OntologyLoadError(
+            f"expected one owl:equivalentClass, found {len(definitions)}", term=str(model)
+        )
     parts = graph.value(definitions[0], OWL.intersectionOf)
     if parts is None:
         raise OntologyLoadError("definition is not an owl:intersectionOf", term=str(model))

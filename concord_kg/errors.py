@@ -10,6 +10,9 @@ __all__ = [
     "UnknownTermError",
     "QueryError",
     "MappingError",
+    "ForbiddenQueryError",
+    "DataLoadError",
+    "StoreError",
     "InputErrors",
 ]
 
@@ -78,15 +81,29 @@ class MappingError(ConcordError):
     """A mapping (SSSOM) file or harmonisation input is malformed."""
 
 
+class ForbiddenQueryError(QueryError):
+    """A SPARQL request uses something the service refuses (update when read-only, SERVICE, LOAD)."""
+
+    http_status = 403
+
+
+class DataLoadError(ConcordError):
+    """A data file given to ``concord-kg load`` (or the store) cannot be read or parsed."""
+
+
+class StoreError(ConcordError):
+    """The store cannot be opened or reached (locked by another process, endpoint down)."""
+
+    http_status = 503
+
+
 class InputErrors(ConcordError):
     """Several errors in one input, reported all at once (one per line)."""
 
     def __init__(self, errors: list[ConcordError]) -> None:
         self.errors = errors
         first = errors[0]
-        super().__init__(
-            "\n".join(str(e) for e in errors), source=None, term=first.term, hint=None
-        )
+        super().__init__("\n".join(str(e) for e in errors), source=None, term=first.term, hint=None)
         self.http_status = max(e.http_status for e in errors)
 
     def __str__(self) -> str:

@@ -153,4 +153,3 @@ def _parser_message(exc: Exception) -> str:
 def _parser_line(exc: Exception) -> int | None:
     line = getattr(exc, "lines", None) or getattr(exc, "line", None)
     return line if isinstance(line, int) else None
-

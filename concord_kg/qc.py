@@ -60,7 +60,9 @@ class CheckResult:
         return "\n".join(lines)
 
 
-def check_ontology(directory: Path | None = None, *, reasoner: bool = True, graph: Graph | None = None) -> CheckResult:
+def check_ontology(
+    directory: Path | None = None, *, reasoner: bool = True, graph: Graph | None = None
+) -> CheckResult:
     """Run every quality check on the ontology modules in ``directory`` (default: ``ontology/``).
 
     :param reasoner: also run HermiT (consistency and unsatisfiable classes).

@@ -34,7 +34,9 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
-def reason(graph: Graph, *, reasoner: Reasoner = "hermit", infer_property_values: bool = False) -> ReasonerResult:
+def reason(
+    graph: Graph, *, reasoner: Reasoner = "hermit", infer_property_values: bool = False
+) -> ReasonerResult:
     """Load ``graph`` into a fresh owlready2 world and run the reasoner on it.
 
     :param graph: the ontology (and any individuals) to reason over.
@@ -53,7 +55,5 @@ def reason(graph: Graph, *, reasoner: Reasoner = "hermit", infer_property_values
             run(world, infer_property_values=infer_property_values, debug=0)
     except owlready2.OwlReadyInconsistentOntologyError as exc:
         return ReasonerResult(consistent=False, unsatisfiable=[], world=None, message=str(exc).strip())
-    unsatisfiable = sorted(
-        c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing
-    )
+    unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
     return ReasonerResult(consistent=True, unsatisfiable=unsatisfiable, world=world)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,13 +63,25 @@ def _value_reader(var: Variable) -> tuple[dict[str, Value | None], str]:
 
 
 def read_csv_scenarios(
-    path: Path, decision: DecisionModel, *, allow_partial: bool = False, id_column: str = ID_COLUMN
+    path: Path,
+    decision: DecisionModel,
+    *,
+    allow_partial: bool = False,
+    id_column: str = ID_COLUMN,
+    checks: Mapping[str, Callable[[str], str | None]] | None = None,
+    blank_hint: str | None = "use --allow-partial to accept unknowns",
 ) -> Iterator[Scenario]:
     """Yield scenarios from a CSV with an id column and one column per decision variable.
 
     Extra columns are kept in :attr:`Scenario.extra`. Raises :class:`InputErrors` at the end
     if any row was bad: missing column, unknown or blank value, duplicate id, empty file.
+
+    :param checks: further required columns, each with a function that returns an error message
+        for a bad cell (reported as ``column NAME: message``) or ``None`` (the registry reader's
+        ORPHAcode column uses this).
+    :param blank_hint: said in brackets after "blank value" when a decision cell is empty.
     """
+    checks = checks or {}
     source = str(path)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -81,16 +93,20 @@ def read_csv_scenarios(
         if not header or not any(h.strip() for h in header):
             raise InputErrors([ScenarioError("empty file: expected a header row", source=source, line=1)])
         header = [h.strip() for h in header]
-        needed = [id_column] + [v.column for v in decision.variables]
+        needed = [id_column] + [v.column for v in decision.variables] + list(checks)
         missing = [c for c in needed if c not in header]
         if missing:
             raise InputErrors(
-                [ScenarioError(f"column {c}: missing from the header", source=source, line=1) for c in missing]
+                [
+                    ScenarioError(f"column {c}: missing from the header", source=source, line=1)
+                    for c in missing
+                ]
             )
         id_at = header.index(id_column)
         positions = [header.index(v.column) for v in decision.variables]
         readers = [_value_reader(v) for v in decision.variables]
-        used = set(needed)
+        check_at = [(header.index(c), c, check) for c, check in checks.items()]
+        used = set(needed) - set(checks)
         extra_at = [(i, h) for i, h in enumerate(header) if h not in used]
         width = len(header)
         seen: set[str] = set()
@@ -102,7 +118,9 @@ def read_csv_scenarios(
             rows += 1
             if len(row) != width:
                 errors.append(
-                    ScenarioError(f"row has {len(row)} fields, the header has {width}", source=source, line=line)
+                    ScenarioError(
+                        f"row has {len(row)} fields, the header has {width}", source=source, line=line
+                    )
                 )
                 continue
             ident = row[id_at].strip()
@@ -111,9 +129,16 @@ def read_csv_scenarios(
                 errors.append(ScenarioError(f"column {id_column}: empty id", source=source, line=line))
                 ok = False
             elif ident in seen:
-                errors.append(ScenarioError(f"column {id_column}: duplicate id {ident!r}", source=source, line=line))
+                errors.append(
+                    ScenarioError(f"column {id_column}: duplicate id {ident!r}", source=source, line=line)
+                )
                 ok = False
             seen.add(ident)
+            for pos, name, check in check_at:
+                problem = check(row[pos])
+                if problem is not None:
+                    errors.append(ScenarioError(f"column {name}: {problem}", source=source, line=line))
+                    ok = False
             values = []
             for pos, var, (cache, allowed) in zip(positions, decision.variables, readers, strict=True):
                 raw = row[pos]
@@ -123,7 +148,9 @@ def read_csv_scenarios(
                     if value is _MISSING:
                         errors.append(
                             ScenarioError(
-                                f"column {var.column}: {raw!r} is not one of {allowed}", source=source, line=line
+                                f"column {var.column}: {raw!r} is not one of {allowed}",
+                                source=source,
+                                line=line,
                             )
                         )
                         ok = False
@@ -131,7 +158,7 @@ def read_csv_scenarios(
                 if value is None and not allow_partial:
                     errors.append(
                         ScenarioError(
-                            f"column {var.column}: blank value (use --allow-partial to accept unknowns)",
+                            f"column {var.column}: blank value" + (f" ({blank_hint})" if blank_hint else ""),
                             source=source,
                             line=line,
                         )
@@ -142,12 +169,16 @@ def read_csv_scenarios(
                 extra = {h: row[i] for i, h in extra_at} if extra_at else {}
                 yield Scenario(id=ident, values=tuple(values), line=line, extra=extra)
         if rows == 0:
-            errors.append(ScenarioError("empty file: no scenario rows after the header", source=source, line=2))
+            errors.append(
+                ScenarioError("empty file: no scenario rows after the header", source=source, line=2)
+            )
         if errors:
             raise InputErrors(errors)
 
 
-def read_rdf_scenarios(path: Path, decision: DecisionModel, *, allow_partial: bool = False) -> Iterator[Scenario]:
+def read_rdf_scenarios(
+    path: Path, decision: DecisionModel, *, allow_partial: bool = False
+) -> Iterator[Scenario]:
     """Yield the ``ckg:Scenario`` individuals of an RDF file (Turtle, N-Triples, JSON-LD).
 
     A scenario's id is its ``dcterms:identifier`` or else its IRI. The data is first validated

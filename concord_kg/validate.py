@@ -23,7 +23,6 @@ def shape_files() -> dict[str, Path]:
     return {p.stem: p for p in sorted(shapes_dir().glob("*.ttl"))}
 
 
-
 @dataclass(frozen=True)
 class Finding:
     """One SHACL result: severity, the node and property at fault, the value and the message."""
@@ -105,7 +104,7 @@ def validate_scenarios(data: Graph, *, complete: bool = True) -> Report:
 
 
 def _scenario_vocabulary() -> Graph:
-    """The ontology's enumerations are needed so ``sh:in`` / ``sh:class`` checks see the values."""
+    """Return the ontology, whose class hierarchy ``sh:class`` checks need."""
     return load_ontology()
 
 

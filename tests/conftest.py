@@ -1,0 +1,36 @@
+"""Shared fixtures: the real ontology, the canonical domain tables, the decision model."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from concord_kg.decision import DecisionModel, load_decision_model
+from concord_kg.ontology import load_ontology
+
+DATA = Path(__file__).parent / "data"
+
+
+def read_tsv(name: str) -> list[dict[str, str]]:
+    """Read one of the canonical domain tables copied into tests/data/domain/."""
+    with (DATA / "domain" / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+TAXONOMY_ROWS = read_tsv("taxonomy.tsv")
+MODEL_ROWS = read_tsv("models.tsv")
+
+
+@pytest.fixture(scope="session")
+def ontology() -> Graph:
+    """The merged ontology as authored in ontology/ (read-only: copy before changing)."""
+    return load_ontology()
+
+
+@pytest.fixture(scope="session")
+def decision(ontology: Graph) -> DecisionModel:
+    """The decision procedure compiled from the ontology's model definitions."""
+    return load_decision_model(ontology)
