@@ -19,7 +19,7 @@ from concord_kg.ontology import CKG
 from concord_kg.scenarios import Scenario
 from tests.conftest import MODEL_ROWS
 
-HEADER = "id,access_to_specialist_centre,lives_near_specialist_centre,can_travel,can_coordinate_own_care,clear_who_to_see"
+HEADER = "id,access_to_specialist_centre,lives_near_specialist_centre,can_travel,can_coordinate_own_care,clear_who_to_see"  # noqa: E501
 COLUMNS = HEADER.split(",")[1:]
 
 
