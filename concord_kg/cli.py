@@ -162,5 +162,19 @@ def validate(file: Path, kind: str) -> None:
     sys.exit(0 if report.conforms else 1)
 
 
+from concord_kg.service_cli import load, serve  # noqa: E402 - needs main's helpers defined above
+
+main.add_command(load)
+main.add_command(serve)
+
+from concord_kg.data_cli import harmonise, link  # noqa: E402 - needs main's helpers defined above
+
+main.add_command(harmonise)
+main.add_command(link)
+
+from concord_kg.query_cli import query  # noqa: E402 - own module, registered here
+
+main.add_command(query)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

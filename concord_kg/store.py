@@ -1,0 +1,508 @@
+"""Keep the knowledge graph in a SPARQL store: embedded Oxigraph on disk, or any SPARQL 1.1 endpoint.
+
+Both kinds sit behind :class:`Store` (query, update, load, list graphs), and both hold the same
+named graphs: the release ontology, its SKOS scheme, the SSSOM mappings and user data under
+``graph/data/<name>``. :func:`ensure_ontology` (re)loads the ontology graphs only when the
+authored files changed since the last load (a hash kept in the store's ``graph/meta``).
+
+Query results always come back as pyoxigraph objects (solutions, a boolean or triples), so the
+code that serialises them is the same for both kinds of store.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from concord_kg import __version__
+from concord_kg.errors import DataLoadError, MappingError, StoreError
+from concord_kg.ontology import module_paths, prefixes
+from concord_kg.resources import ontology_dir
+
+__all__ = [
+    "GRAPH_BASE",
+    "ONTOLOGY_GRAPH",
+    "SKOS_GRAPH",
+    "MAPPINGS_GRAPH",
+    "META_GRAPH",
+    "DEFAULT_STORE_DIR",
+    "MEDIA_TYPES",
+    "QueryResult",
+    "Store",
+    "EmbeddedStore",
+    "RemoteStore",
+    "open_store",
+    "data_graph",
+    "ontology_graphs",
+    "ontology_hash",
+    "ensure_ontology",
+    "load_file",
+]
+
+#: Every named graph of the knowledge graph has an IRI under this base.
+GRAPH_BASE = "https://w3id.org/concord-kg/graph/"
+#: The release ontology (``concord_kg.build.release_graph``).
+ONTOLOGY_GRAPH = GRAPH_BASE + "ontology"
+#: The taxonomy as a SKOS concept scheme.
+SKOS_GRAPH = GRAPH_BASE + "skos"
+#: ``skos:*Match`` triples from ``ontology/mappings/*.sssom.tsv``.
+MAPPINGS_GRAPH = GRAPH_BASE + "mappings"
+#: Bookkeeping: the hash of the ontology files last loaded.
+META_GRAPH = GRAPH_BASE + "meta"
+#: Where ``concord-kg load``/``serve`` keep the embedded store unless told otherwise.
+DEFAULT_STORE_DIR = Path(".concord-kg/store")
+#: RDF media types by file extension, for loading files.
+MEDIA_TYPES = {
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".nq": "application/n-quads",
+    ".trig": "application/trig",
+    ".jsonld": "application/ld+json",
+    ".json": "application/ld+json",
+    ".rdf": "application/rdf+xml",
+    ".owl": "application/rdf+xml",
+}
+
+_HASH = ox.NamedNode("https://w3id.org/concord-kg/contentHash")
+#: Bump when what is derived from the ontology files changes shape, to force a reload.
+_LOADER_VERSION = "1"
+
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Sequence[ox.Triple]
+
+
+def data_graph(name: str) -> str:
+    """Return the IRI of the user-data graph called ``name`` (``graph/data/<name>``).
+
+    >>> data_graph("cohort 1")
+    'https://w3id.org/concord-kg/graph/data/cohort%201'
+    """
+    if "://" in name:
+        return name
+    return GRAPH_BASE + "data/" + quote(name, safe="")
+
+
+class Store(ABC):
+    """A SPARQL store holding the knowledge graph's named graphs."""
+
+    #: Whether a query's default graph is the union of all named graphs.
+    union_default_graph: bool = True
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] | None = None,
+    ) -> QueryResult:
+        """Evaluate a SPARQL query; return solutions, a boolean or triples (pyoxigraph types).
+
+        :param default_graph: graph IRIs forming the default graph (protocol ``default-graph-uri``).
+        :param named_graphs: graph IRIs available to ``GRAPH`` (protocol ``named-graph-uri``).
+        :param substitutions: variable name → term bound before evaluation (SEP-0007), never text.
+        :raises QueryError: the query is malformed.
+        """
+
+    @abstractmethod
+    def update(self, sparql: str) -> None:
+        """Apply a SPARQL update."""
+
+    @abstractmethod
+    def load(self, data: bytes, *, media_type: str, graph: str, replace: bool = False) -> int:
+        """Add RDF ``data`` (a serialisation of ``media_type``) to ``graph``; return the triple count.
+
+        Nothing is written if ``data`` does not parse.
+
+        :param replace: empty the graph first.
+        :raises DataLoadError: the data does not parse.
+        """
+
+    @abstractmethod
+    def graphs(self) -> list[str]:
+        """Return the IRIs of the named graphs in the store."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the store (flush to disk, close connections)."""
+
+    def meta_hash(self) -> str | None:
+        """Return the ontology hash recorded by the last :func:`ensure_ontology`, if any."""
+        result = self.query(
+            f"SELECT ?h WHERE {{ GRAPH <{META_GRAPH}> {{ <{ONTOLOGY_GRAPH}> <{_HASH.value}> ?h }} }}"
+        )
+        for solution in result:  # type: ignore[union-attr]
+            return str(solution["h"].value)
+        return None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class EmbeddedStore(Store):
+    """An Oxigraph store in a folder on disk (pyoxigraph).
+
+    :param path: the store folder (created if missing).
+    :param read_only: open with ``Store.read_only`` (what query workers do; sees the data as of opening).
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        try:
+            if read_only:
+                self._store = ox.Store.read_only(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(self.path))
+        except OSError as exc:
+            raise StoreError(
+                f"cannot open the store: {exc}",
+                source=str(self.path),
+                hint="is another concord-kg process using it? then use --endpoint to reach its server",
+            ) from exc
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] | None = None,
+    ) -> QueryResult:
+        """Evaluate a query with pyoxigraph (see :meth:`Store.query`); union default graph unless told."""
+        from concord_kg.errors import QueryError
+
+        options: dict[str, Any] = {}
+        if default_graph:
+            options["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+        else:
+            options["use_default_graph_as_union"] = self.union_default_graph
+        if named_graphs:
+            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if substitutions:
+            options["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
+        try:
+            return self._store.query(sparql, **options)
+        except SyntaxError as exc:
+            raise QueryError(f"malformed SPARQL: {exc}") from exc
+
+    def update(self, sparql: str) -> None:
+        """Apply a SPARQL update (pyoxigraph)."""
+        from concord_kg.errors import QueryError
+
+        try:
+            self._store.update(sparql)
+        except SyntaxError as exc:
+            raise QueryError(f"malformed SPARQL update: {exc}") from exc
+
+    def load(self, data: bytes, *, media_type: str, graph: str, replace: bool = False) -> int:
+        """Parse ``data`` fully, then write it to ``graph`` in one transaction."""
+        triples = _parse(data, media_type)
+        target = ox.NamedNode(graph)
+        if replace and self._store.contains_named_graph(target):
+            self._store.remove_graph(target)
+        self._store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
+        self._store.add_graph(target)
+        self._store.flush()
+        return len(triples)
+
+    def graphs(self) -> list[str]:
+        """Return the named graphs' IRIs, sorted."""
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def close(self) -> None:
+        """Flush writes (read-only stores have none) and drop the handle."""
+        store = getattr(self, "_store", None)
+        if store is not None:
+            try:
+                store.flush()
+            except OSError:
+                pass  # read-only stores cannot flush
+            self._store = None  # type: ignore[assignment]
+
+
+class RemoteStore(Store):
+    """Any SPARQL 1.1 store over HTTP: queries through SPARQLWrapper, loads through the Graph Store Protocol.
+
+    :param endpoint: the SPARQL query endpoint URL.
+    :param update_endpoint: the SPARQL update endpoint (default: ``endpoint``).
+    :param graph_store: the Graph Store Protocol URL (default: ``endpoint`` with a trailing
+        ``/query`` or ``/sparql`` replaced by ``/store``, Oxigraph's layout).
+    :param timeout: seconds to wait for an answer.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        update_endpoint: str | None = None,
+        graph_store: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.endpoint = endpoint
+        self.update_endpoint = update_endpoint or endpoint
+        self.graph_store = graph_store or _default_graph_store(endpoint)
+        self.timeout = timeout
+
+    def _wrapper(self, url: str) -> Any:
+        from SPARQLWrapper import SPARQLWrapper
+
+        wrapper = SPARQLWrapper(url, agent=f"concord-kg/{__version__}")
+        wrapper.setTimeout(int(max(1, self.timeout)))
+        wrapper.setOnlyConneg(True)
+        return wrapper
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] | None = None,
+    ) -> QueryResult:
+        """Send the query; parse the answer into pyoxigraph objects.
+
+        Substitutions are sent as a trailing ``VALUES`` block (values are serialised terms, never
+        raw text), since SEP-0007 is not part of the protocol.
+        """
+        from SPARQLWrapper import JSON, POST, TURTLE
+
+        wrapper = self._wrapper(self.endpoint)
+        wrapper.setMethod(POST)
+        wrapper.setRequestMethod("postdirectly")
+        if substitutions:
+            names = " ".join(f"?{k}" for k in substitutions)
+            values = " ".join(str(v) for v in substitutions.values())
+            sparql = f"{sparql}\nVALUES ({names}) {{ ({values}) }}"
+        wrapper.setQuery(sparql)
+        for graph in default_graph or ():
+            wrapper.addDefaultGraph(graph)
+        for graph in named_graphs or ():
+            wrapper.addNamedGraph(graph)
+        graph_form = wrapper.queryType in ("CONSTRUCT", "DESCRIBE")
+        wrapper.setReturnFormat(TURTLE if graph_form else JSON)
+        body = self._send(wrapper)
+        if graph_form:
+            return list(ox.parse(body, format=ox.RdfFormat.TURTLE))  # type: ignore[arg-type]
+        return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+
+    def _send(self, wrapper: Any) -> bytes:
+        from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+        from concord_kg.errors import QueryError
+
+        try:
+            return wrapper.query().response.read()
+        except QueryBadFormed as exc:
+            raise QueryError(f"the endpoint refused the query: {exc}") from exc
+        except OSError as exc:  # urllib errors, timeouts
+            raise StoreError(f"endpoint {self.endpoint} did not answer: {exc}") from exc
+        except Exception as exc:  # SPARQLWrapper's other HTTP errors
+            raise StoreError(f"endpoint {self.endpoint} failed: {type(exc).__name__}") from exc
+
+    def update(self, sparql: str) -> None:
+        """Send a SPARQL update to the update endpoint."""
+        from SPARQLWrapper import POST
+
+        wrapper = self._wrapper(self.update_endpoint)
+        wrapper.setMethod(POST)
+        wrapper.setRequestMethod("postdirectly")
+        wrapper.setQuery(sparql)
+        self._send(wrapper)
+
+    def load(self, data: bytes, *, media_type: str, graph: str, replace: bool = False) -> int:
+        """Check ``data`` parses, then ``PUT`` (replace) or ``POST`` (add) it to the graph store."""
+        import urllib.request
+
+        count = len(_parse(data, media_type))
+        url = f"{self.graph_store}?graph={quote(graph, safe='')}"
+        request = urllib.request.Request(  # noqa: S310 - the URL is the configured endpoint
+            url, data=data, method="PUT" if replace else "POST", headers={"Content-Type": media_type}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=max(self.timeout, 60)) as response:  # noqa: S310
+                response.read()
+        except OSError as exc:
+            raise StoreError(f"graph store {self.graph_store} refused the data: {exc}") from exc
+        return count
+
+    def graphs(self) -> list[str]:
+        """Ask the endpoint which named graphs it has."""
+        result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        return sorted(s["g"].value for s in result if isinstance(s["g"], ox.NamedNode))  # type: ignore[union-attr]
+
+
+def _default_graph_store(endpoint: str) -> str:
+    for suffix in ("/query", "/sparql"):
+        if endpoint.endswith(suffix):
+            return endpoint[: -len(suffix)] + "/store"
+    return endpoint
+
+
+def open_store(
+    path: Path | str | None = None,
+    *,
+    endpoint: str | None = None,
+    graph_store: str | None = None,
+    timeout: float = 30.0,
+    read_only: bool = False,
+) -> Store:
+    """Open the embedded store at ``path`` (default ``.concord-kg/store``) or the endpoint at ``endpoint``."""
+    if endpoint:
+        return RemoteStore(endpoint, graph_store=graph_store, timeout=timeout)
+    return EmbeddedStore(path or DEFAULT_STORE_DIR, read_only=read_only)
+
+
+def _parse(data: bytes, media_type: str) -> list[ox.Triple]:
+    """Parse RDF bytes into triples (quads lose their graph), raising :class:`DataLoadError`."""
+    fmt = ox.RdfFormat.from_media_type(media_type.split(";")[0].strip())
+    if fmt is None:
+        raise DataLoadError(f"unsupported RDF media type {media_type!r}")
+    try:
+        return [q.triple if isinstance(q, ox.Quad) else q for q in ox.parse(data, format=fmt)]
+    except SyntaxError as exc:
+        raise DataLoadError(f"not valid {fmt.name}: {exc}") from exc
+
+
+def _mapping_paths() -> list[Path]:
+    return sorted((ontology_dir() / "mappings").glob("*.sssom.tsv"))
+
+
+def ontology_hash() -> str:
+    """Return a hash of everything the ontology graphs are built from (files, package version)."""
+    digest = hashlib.sha256(f"{_LOADER_VERSION}\n{__version__}\n".encode())
+    for path in [*module_paths(), ontology_dir() / "context.json", *_mapping_paths()]:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ontology_graphs() -> dict[str, Graph]:
+    """Return the graphs derived from ``ontology/`` by graph IRI: release ontology, SKOS scheme, mappings."""
+    from concord_kg.build import release_graph, skos_scheme
+
+    release = release_graph()
+    graphs = {ONTOLOGY_GRAPH: release, SKOS_GRAPH: skos_scheme(release)}
+    mapping_paths = _mapping_paths()
+    if mapping_paths:
+        graphs[MAPPINGS_GRAPH] = sssom_graph(mapping_paths)
+    return graphs
+
+
+def sssom_graph(paths: Iterable[Path]) -> Graph:
+    """Read SSSOM TSV files into ``subject predicate object`` triples (e.g. ``skos:exactMatch``).
+
+    CURIEs are expanded with each file's ``curie_map`` header, then the project's prefix map.
+
+    :raises MappingError: a file lacks the SSSOM columns or uses an unknown prefix.
+    """
+    from curies import Converter
+
+    graph = Graph()
+    for path in paths:
+        curie_map, body, skipped = _split_sssom(path)
+        converter = Converter.from_prefix_map({**prefixes(), **curie_map})
+        reader = csv.DictReader(io.StringIO(body), delimiter="\t")
+        missing = {"subject_id", "predicate_id", "object_id"} - set(reader.fieldnames or ())
+        if missing:
+            raise MappingError(f"missing SSSOM column(s): {', '.join(sorted(missing))}", source=str(path))
+        for line, row in enumerate(reader, start=2 + skipped):
+            terms = []
+            for column in ("subject_id", "predicate_id", "object_id"):
+                value = (row[column] or "").strip()
+                iri = value if "://" in value else converter.expand(value)
+                if not iri:
+                    raise MappingError(f"{column}: unknown prefix in {value!r}", source=str(path), line=line)
+                terms.append(URIRef(iri))
+            graph.add((terms[0], terms[1], terms[2]))
+    return graph
+
+
+def _split_sssom(path: Path) -> tuple[dict[str, str], str, int]:
+    """Split an SSSOM TSV into its ``curie_map`` (``#`` YAML header), table text and header line count."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    meta = [ln for ln in lines if ln.startswith("#")]
+    curie_map: dict[str, str] = {}
+    in_map = False
+    for raw in meta:
+        line = raw[1:].rstrip()
+        if line.strip() == "curie_map:":
+            in_map = True
+        elif in_map and line.startswith((" ", "\t")) and ":" in line:
+            key, _, value = line.strip().partition(":")
+            curie_map[key.strip()] = value.strip().strip("'\"")
+        else:
+            in_map = False
+    body = "".join(ln for ln in lines if not ln.startswith("#"))
+    return curie_map, body, len(meta)
+
+
+def ensure_ontology(store: Store, *, force: bool = False) -> bool:
+    """Load the ontology graphs into ``store`` unless the files are unchanged since the last load.
+
+    :returns: whether the graphs were (re)loaded.
+    """
+    current = ontology_hash()
+    if not force and store.meta_hash() == current:
+        return False
+    for iri, graph in ontology_graphs().items():
+        store.load(
+            graph.serialize(format="nt", encoding="utf-8"),
+            media_type="application/n-triples",
+            graph=iri,
+            replace=True,
+        )
+    if MAPPINGS_GRAPH in store.graphs() and not _mapping_paths():
+        store.load(b"", media_type="application/n-triples", graph=MAPPINGS_GRAPH, replace=True)
+    meta = f'<{ONTOLOGY_GRAPH}> <{_HASH.value}> "{current}" .\n'.encode()
+    store.load(meta, media_type="application/n-triples", graph=META_GRAPH, replace=True)
+    return True
+
+
+def load_file(store: Store, path: Path, *, graph: str, replace: bool = False) -> int:
+    """Load one file into ``graph``: RDF by extension, or a scenario CSV classified first.
+
+    A CSV is read with :func:`concord_kg.scenarios.read_scenarios`, classified with the fast engine
+    and stored as :func:`concord_kg.classify.scenario_graph` (each scenario typed with its model).
+
+    :returns: the number of triples loaded.
+    :raises DataLoadError: unknown extension or unparsable RDF.
+    :raises InputErrors: bad scenario rows (nothing is loaded).
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        from concord_kg.classify import Classifier, scenario_graph
+        from concord_kg.scenarios import read_scenarios
+
+        classifier = Classifier()
+        scenarios = list(read_scenarios(path, classifier.decision))
+        graph_rdf = scenario_graph(classifier.classify(scenarios), classifier.decision)
+        data = graph_rdf.serialize(format="nt", encoding="utf-8")
+        media_type = "application/n-triples"
+    elif suffix in MEDIA_TYPES:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DataLoadError(f"cannot read: {exc.strerror}", source=str(path)) from exc
+        media_type = MEDIA_TYPES[suffix]
+    else:
+        raise DataLoadError(
+            f"unknown file type {suffix!r}", source=str(path), hint="use .ttl, .nt, .jsonld, .rdf or .csv"
+        )
+    try:
+        return store.load(data, media_type=media_type, graph=graph, replace=replace)
+    except DataLoadError as exc:
+        exc.source = str(path)
+        raise
