@@ -1,0 +1,376 @@
+"""Link rare-disease registry records (ORPHAcodes) to ORDO and to the care-coordination models.
+
+A registry extract is a CSV with ``patient_id``, ``orphacode`` and the five decision-variable
+columns of a scenario (extra columns are kept). Each row becomes a :class:`LinkedPatient`: its
+ORPHAcode normalised to the ORDO IRI (``http://www.orpha.net/ORDO/Orphanet_<n>``), its scenario
+classified by the fast engine of :mod:`concord_kg.classify`. Rows are read by the scenario reader
+(:func:`concord_kg.scenarios.read_csv_scenarios`), so bad rows are reported the same way, all at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Literal
+from urllib.parse import quote
+from xml.etree.ElementTree import ParseError, iterparse  # noqa: S405 - ORDO is a file the user chose
+
+from rdflib import Graph, Namespace, URIRef
+from rdflib import Literal as RDFLiteral
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
+
+from concord_kg.classify import Classification, Classifier, scenario_graph
+from concord_kg.decision import Model
+from concord_kg.errors import InputErrors, MappingError, ScenarioError
+from concord_kg.ontology import CKG
+from concord_kg.scenarios import Scenario, read_csv_scenarios
+from concord_kg.validate import Report, load_shapes, validate_graph
+
+__all__ = [
+    "ORDO",
+    "PATIENT_BASE",
+    "ID_COLUMN",
+    "ORPHACODE_COLUMN",
+    "RegistryFormat",
+    "LinkedPatient",
+    "Linkage",
+    "OrdoIndex",
+    "normalise_orphacode",
+    "orphacode_problem",
+    "load_ordo",
+    "link_registry",
+    "link_file",
+    "registry_graph",
+    "validate_registry",
+]
+
+#: ORDO's namespace: the class of ORPHAcode ``n`` is ``ORDO["Orphanet_<n>"]``.
+ORDO = Namespace("http://www.orpha.net/ORDO/")
+#: Base of the IRIs given to registry patients (the scenario of patient ``P1`` is ``…/P1/scenario``).
+PATIENT_BASE = "https://w3id.org/concord-kg/data/patient/"
+#: The CSV column that identifies a patient.
+ID_COLUMN = "patient_id"
+#: The CSV column that carries the ORPHAcode.
+ORPHACODE_COLUMN = "orphacode"
+
+RegistryFormat = Literal["csv", "ttl"]
+
+#: Accepted spellings: ``ORPHA:558``, ``558``, ``Orphanet_558``, ``Orphanet:558`` or the ORDO IRI.
+_ORPHACODE = re.compile(
+    r"^(?:orpha:|orphanet[_:]|https?://www\.orpha\.net/ordo/orphanet_)?\s*([1-9][0-9]{0,8})$", re.IGNORECASE
+)
+_ACCEPTED = "ORPHA:558, 558, Orphanet_558 or http://www.orpha.net/ORDO/Orphanet_558"
+
+
+def normalise_orphacode(text: str) -> URIRef | None:
+    """Return the ORDO IRI of an ORPHAcode written in any accepted form, or ``None``.
+
+    >>> str(normalise_orphacode("ORPHA:558"))
+    'http://www.orpha.net/ORDO/Orphanet_558'
+    >>> normalise_orphacode("OMIM:154700") is None
+    True
+    """
+    match = _ORPHACODE.match(text.strip())
+    return ORDO[f"Orphanet_{match.group(1)}"] if match else None
+
+
+def orphacode_problem(text: str) -> str | None:
+    """Return why ``text`` is not an ORPHAcode (the cell-check used by the CSV reader), or ``None``."""
+    if not text.strip():
+        return "blank value"
+    if normalise_orphacode(text) is None:
+        return f"{text!r} is not an ORPHAcode ({_ACCEPTED})"
+    return None
+
+
+def _code(iri: URIRef) -> str:
+    return "ORPHA:" + str(iri).rsplit("_", 1)[-1]
+
+
+@dataclass(frozen=True)
+class OrdoIndex:
+    """The ORDO classes of an OWL file: ORDO IRI → (English label, obsolete?)."""
+
+    source: str
+    classes: dict[str, tuple[str, bool]]
+
+    def label(self, iri: URIRef) -> str | None:
+        """Return the disease's label, or ``None`` if ORDO has no such class."""
+        found = self.classes.get(str(iri))
+        return found[0] if found else None
+
+    def obsolete(self, iri: URIRef) -> bool:
+        """Return whether the class is deprecated (``owl:deprecated true`` or label ``OBSOLETE: …``)."""
+        found = self.classes.get(str(iri))
+        return bool(found and found[1])
+
+
+_RDF_NS = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_CLASS = "{http://www.w3.org/2002/07/owl#}Class"
+_LABEL = "{http://www.w3.org/2000/01/rdf-schema#}label"
+_DEPRECATED = "{http://www.w3.org/2002/07/owl#}deprecated"
+
+
+def load_ordo(path: Path) -> OrdoIndex:
+    """Read the disease classes of Orphanet's ORDO OWL file (RDF/XML), streaming.
+
+    The full ORDO is large, so it is read with ``iterparse`` rather than into an RDF graph: only
+    ``owl:Class`` elements with an ``Orphanet_`` IRI, their English ``rdfs:label`` and
+    ``owl:deprecated`` are kept.
+
+    :raises MappingError: the file cannot be read or is not RDF/XML with ORDO classes.
+    """
+    source = str(path)
+    classes: dict[str, tuple[str, bool]] = {}
+    try:
+        for _, element in iterparse(path, events=("end",)):  # noqa: S314 - local file chosen by the user
+            if element.tag != _CLASS:
+                continue
+            about = element.get(_RDF_NS + "about", "")
+            if about.startswith(str(ORDO) + "Orphanet_"):
+                labels = [e for e in element.findall(_LABEL) if e.get(_XML_LANG, "en") == "en"]
+                label = (labels[0].text or "").strip() if labels else ""
+                deprecated = any(
+                    (e.text or "").strip().lower() == "true" for e in element.findall(_DEPRECATED)
+                )
+                classes[about] = (label, deprecated or label.upper().startswith("OBSOLETE:"))
+            element.clear()
+    except OSError as exc:
+        raise MappingError(f"cannot read: {exc.strerror}", source=source) from exc
+    except ParseError as exc:
+        raise MappingError(f"not RDF/XML: {exc}", source=source, line=exc.position[0]) from exc
+    if not classes:
+        raise MappingError("no ORDO classes (owl:Class with an Orphanet_ IRI) found", source=source)
+    return OrdoIndex(source=source, classes=classes)
+
+
+@dataclass(slots=True)
+class LinkedPatient:
+    """One registry row: its classified scenario, the ORDO IRI, and the ORDO label if known."""
+
+    classification: Classification
+    ordo_iri: URIRef
+    disease: str | None = None
+    obsolete: bool = False
+
+    @property
+    def scenario(self) -> Scenario:
+        """Return the patient's scenario (id, decision values, extra columns)."""
+        return self.classification.scenario
+
+    @property
+    def model(self) -> Model | None:
+        """Return the model the scenario was placed in (``None`` if none)."""
+        return self.classification.model
+
+    @property
+    def patient_id(self) -> str:
+        """Return the registry's patient identifier."""
+        return self.scenario.id
+
+    @property
+    def orphacode(self) -> str:
+        """Return the ORPHAcode in its ``ORPHA:n`` form."""
+        return _code(self.ordo_iri)
+
+
+@dataclass
+class Linkage:
+    """The linked patients of one extract, with per-model and per-ORPHAcode × model counts."""
+
+    patients: list[LinkedPatient]
+    extra_columns: list[str] = field(default_factory=list)
+    ordo: OrdoIndex | None = None
+
+    @property
+    def per_model(self) -> Counter:
+        """Return how many patients each model has (key ``""`` for none)."""
+        return Counter(p.model.notation if p.model else "" for p in self.patients)
+
+    @property
+    def per_disease_model(self) -> Counter:
+        """Return how many patients each (ORPHAcode, model notation) pair has."""
+        return Counter((p.orphacode, p.model.notation if p.model else "") for p in self.patients)
+
+    @property
+    def obsolete(self) -> list[LinkedPatient]:
+        """Return the patients whose ORPHAcode ORDO marks obsolete."""
+        return [p for p in self.patients if p.obsolete]
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{k or 'none'}: {v}" for k, v in sorted(self.per_model.items(), key=_model_order))
+        return f"linked {len(self.patients)} patient(s) — {counts}"
+
+
+def _model_order(item: tuple) -> tuple:
+    key = item[0] if isinstance(item[0], str) else item[0][1]
+    number = int(key[1:]) if key[1:].isdigit() else 10**6
+    return (item[0][0], number) if isinstance(item[0], tuple) else (number,)
+
+
+def link_registry(
+    path: Path, *, classifier: Classifier | None = None, ordo: OrdoIndex | None = None
+) -> Linkage:
+    """Read a registry extract, normalise its ORPHAcodes, classify each patient's scenario.
+
+    :param ordo: if given, every ORPHAcode must name a class of it; labels and obsolescence are added.
+    :raises InputErrors: bad rows (malformed ORPHAcode, value not yes/no, blank value, duplicate
+        ``patient_id``, missing column; with ``ordo``, codes ORDO lacks), all listed as
+        ``FILE:ROW: column NAME: message``.
+    """
+    classifier = classifier or Classifier()
+    scenarios = list(
+        read_csv_scenarios(
+            path,
+            classifier.decision,
+            id_column=ID_COLUMN,
+            checks={ORPHACODE_COLUMN: orphacode_problem},
+            blank_hint=None,
+        )
+    )
+    patients: list[LinkedPatient] = []
+    errors: list[ScenarioError] = []
+    for item in classifier.classify(scenarios):
+        scenario = item.scenario
+        iri = normalise_orphacode(scenario.extra.pop(ORPHACODE_COLUMN))
+        assert iri is not None  # noqa: S101 - the reader's check rejected every other cell
+        patient = LinkedPatient(classification=item, ordo_iri=iri)
+        if ordo is not None:
+            patient.disease = ordo.label(iri)
+            patient.obsolete = ordo.obsolete(iri)
+            if patient.disease is None:
+                errors.append(
+                    ScenarioError(
+                        f"column {ORPHACODE_COLUMN}: {_code(iri)} is not a class of ORDO "
+                        f"({Path(ordo.source).name})",
+                        source=str(path),
+                        line=scenario.line,
+                        term=str(iri),
+                    )
+                )
+        patients.append(patient)
+    if errors:
+        raise InputErrors(errors)
+    extra = list(scenarios[0].extra) if scenarios else []
+    return Linkage(patients=patients, extra_columns=extra, ordo=ordo)
+
+
+def registry_graph(linkage: Linkage, classifier: Classifier) -> Graph:
+    """Return the linked patients as RDF in the shape ``ontology/registry.ttl`` documents.
+
+    Each patient: ``a ckg:RegistryPatient ; dcterms:identifier ; ckg:hasDisease <ORDO IRI> ;
+    ckg:hasScenario <scenario>``, the scenario typed ``ckg:Scenario`` and with its model class.
+    With ORDO, each disease gets its ``rdfs:label`` and, if obsolete, ``owl:deprecated true``.
+    """
+    for patient in linkage.patients:
+        patient.scenario.iri = URIRef(f"{PATIENT_BASE}{quote(patient.patient_id, safe='')}/scenario")
+    graph = scenario_graph((p.classification for p in linkage.patients), classifier.decision)
+    graph.bind("ordo", ORDO)
+    for patient in linkage.patients:
+        node = URIRef(PATIENT_BASE + quote(patient.patient_id, safe=""))
+        graph.add((node, RDF.type, CKG.RegistryPatient))
+        graph.add((node, DCTERMS.identifier, RDFLiteral(patient.patient_id)))
+        graph.add((node, CKG.hasDisease, patient.ordo_iri))
+        graph.add((node, CKG.hasScenario, patient.scenario.iri))  # type: ignore[arg-type]
+        if patient.disease:
+            graph.add((patient.ordo_iri, RDFS.label, RDFLiteral(patient.disease, lang="en")))
+        if patient.obsolete:
+            graph.add((patient.ordo_iri, OWL.deprecated, RDFLiteral(True, datatype=XSD.boolean)))
+    return graph
+
+
+def validate_registry(data: Graph) -> Report:
+    """Validate registry RDF with ``shapes/registry.ttl`` plus the scenario shapes its scenarios need."""
+    from concord_kg.ontology import load_ontology
+
+    shapes = load_shapes("registry") + load_shapes("scenario")
+    return validate_graph(data, shapes, ontology=load_ontology())
+
+
+#: Columns of the CSV output (then ``disease,obsolete`` with ORDO, then the input's extra columns).
+CSV_COLUMNS = ("patient_id", "orphacode", "ordo_iri", "model")
+#: Columns of the ``--summary`` CSV; rows with an empty ``orphacode`` are the totals per model.
+SUMMARY_COLUMNS = ("orphacode", "disease", "model", "model_label", "patients")
+
+
+def _write_rows(handle: IO[str], linkage: Linkage) -> None:
+    writer = csv.writer(handle, lineterminator="\n")
+    with_ordo = linkage.ordo is not None
+    writer.writerow((*CSV_COLUMNS, *(("disease", "obsolete") if with_ordo else ()), *linkage.extra_columns))
+    for p in linkage.patients:
+        row = [p.patient_id, p.orphacode, str(p.ordo_iri), p.model.notation if p.model else ""]
+        if with_ordo:
+            row += [p.disease or "", "true" if p.obsolete else "false"]
+        row += [p.scenario.extra.get(c, "") for c in linkage.extra_columns]
+        writer.writerow(row)
+
+
+def _write_summary(handle: IO[str], linkage: Linkage, classifier: Classifier) -> None:
+    labels = {m.notation: m.label for m in classifier.decision.models}
+    diseases = {p.orphacode: p.disease or "" for p in linkage.patients}
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    for model, count in sorted(linkage.per_model.items(), key=_model_order):
+        writer.writerow(("", "", model, labels.get(model, ""), count))
+    pairs = sorted(
+        linkage.per_disease_model.items(),
+        key=lambda kv: (int(kv[0][0].split(":")[1]), _model_order((kv[0][1],))),
+    )
+    for (code, model), count in pairs:
+        writer.writerow((code, diseases[code], model, labels.get(model, ""), count))
+
+
+def link_file(
+    path: Path,
+    out: Path | None = None,
+    *,
+    fmt: RegistryFormat = "csv",
+    summary: bool = False,
+    ordo: Path | None = None,
+    classifier: Classifier | None = None,
+    stdout: IO[str] | None = None,
+) -> Linkage:
+    """Link the registry extract ``path`` and write rows, a summary or Turtle to ``out`` (or stdout).
+
+    The whole input is read and checked before anything is written: a bad input writes nothing.
+
+    :param summary: write patients per model and per ORPHAcode × model (CSV) instead of one row per patient.
+    :raises InputErrors: the extract has bad rows (all listed).
+    """
+    classifier = classifier or Classifier()
+    index = load_ordo(ordo) if ordo is not None else None
+    linkage = link_registry(path, classifier=classifier, ordo=index)
+    buffer = io.StringIO()
+    if summary:
+        _write_summary(buffer, linkage, classifier)
+    elif fmt == "ttl":
+        buffer.write(registry_graph(linkage, classifier).serialize(format="turtle"))
+    else:
+        _write_rows(buffer, linkage)
+    _emit(buffer.getvalue(), out, stdout)
+    return linkage
+
+
+def _emit(text: str, out: Path | None, stdout: IO[str] | None) -> None:
+    """Write ``text`` to ``out`` through a temporary file renamed into place, or to ``stdout``."""
+    if out is None:
+        import sys
+
+        (stdout or sys.stdout).write(text)
+        return
+    fd, tmp = tempfile.mkstemp(dir=out.parent or None, suffix=".partial")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
