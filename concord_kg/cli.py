@@ -176,10 +176,5 @@ from concord_kg.query_cli import query  # noqa: E402 - own module, registered he
 
 main.add_command(query)
 
-from concord_kg.data_cli import harmonise, link  # noqa: E402 - needs main's helpers defined above
-
-main.add_command(harmonise)
-main.add_command(link)
-
 if __name__ == "__main__":  # pragma: no cover
     main()
