@@ -1,0 +1,154 @@
+"""The ``concord-kg query`` command: run a saved query of ``queries/`` without a server."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from concord_kg.errors import ConcordError, QueryError
+
+if TYPE_CHECKING:
+    from pyoxigraph import Store
+
+__all__ = ["query", "load_default_store", "ONTOLOGY_GRAPH", "SKOS_GRAPH", "DATA_GRAPH_BASE"]
+
+#: Named graph of the release ontology.
+ONTOLOGY_GRAPH = "https://w3id.org/concord-kg/graph/ontology"
+#: Named graph of the taxonomy's SKOS concept scheme.
+SKOS_GRAPH = "https://w3id.org/concord-kg/graph/skos"
+#: Named graphs of user data start with this IRI, followed by the file's stem.
+DATA_GRAPH_BASE = "https://w3id.org/concord-kg/graph/data/"
+
+_FORMATS = ("csv", "tsv", "json")
+
+
+def load_default_store() -> Store:
+    """Return an in-memory pyoxigraph store holding the release ontology and the SKOS scheme.
+
+    This is the one place the command builds its store; a persistent store can replace it.
+    """
+    from pyoxigraph import Store
+
+    from concord_kg.build import release_graph, skos_scheme
+
+    release = release_graph()
+    store = Store()
+    _load_rdflib_graph(store, release, ONTOLOGY_GRAPH)
+    _load_rdflib_graph(store, skos_scheme(release), SKOS_GRAPH)
+    return store
+
+
+def load_data_file(store: Store, path: Path) -> str:
+    """Load an RDF file (format from its extension) into the named graph ``DATA_GRAPH_BASE + stem``.
+
+    :returns: the named graph's IRI.
+    :raises QueryError: the extension is not an RDF format or the file does not parse.
+    """
+    from pyoxigraph import NamedNode, RdfFormat
+
+    rdf_format = RdfFormat.from_extension(path.suffix.lstrip(".").lower())
+    if rdf_format is None:
+        raise QueryError(
+            "unknown RDF file extension", source=str(path), hint="use .ttl, .nt, .nq, .rdf or .jsonld"
+        )
+    graph = DATA_GRAPH_BASE + path.stem
+    try:
+        store.load(path=str(path), format=rdf_format, to_graph=NamedNode(graph))
+    except SyntaxError as exc:
+        raise QueryError(f"cannot parse: {exc}", source=str(path)) from exc
+    return graph
+
+
+def _load_rdflib_graph(store: Store, graph: Any, graph_iri: str) -> None:
+    from pyoxigraph import NamedNode, RdfFormat
+
+    store.load(
+        graph.serialize(format="nt", encoding="utf-8"),
+        format=RdfFormat.N_TRIPLES,
+        to_graph=NamedNode(graph_iri),
+    )
+
+
+def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a :class:`ConcordError` in one line and exit 2 (as the other commands do)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConcordError as exc:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            click.echo(str(exc), err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def _parse_param(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    given: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE")
+        given[key.strip()] = value
+    return given
+
+
+@click.command("query", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("name", required=False)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    callback=_parse_param,
+    metavar="NAME=VALUE",
+    help='Bind a parameter: VALUE is <iri>, a CURIE (ckg:Coordinator), "a literal", a number, or plain text.',
+)
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="csv", show_default=True)
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Extra RDF file to query with the ontology (scenarios, registry data); repeatable.",
+)
+@click.option("--list", "list_queries", is_flag=True, help="List the saved queries and their parameters.")
+@_user_errors
+def query(
+    name: str | None, params: dict[str, str], fmt: str, data: tuple[Path, ...], list_queries: bool
+) -> None:
+    """Run the saved query NAME (a file of queries/) on the ontology and print the results.
+
+    Example: concord-kg query options-of-domain --param notation=D4
+    """
+    from concord_kg.saved_queries import list_saved_queries, load_saved_query, run_saved_query
+
+    if list_queries:
+        for saved in list_saved_queries():
+            click.echo(f"{saved.name}: {saved.title}")
+            for param in saved.params:
+                click.echo(f"    {param.name} = {param.default_text}  ({param.description})")
+        return
+    if name is None:
+        raise click.UsageError("give a query NAME, or --list to see them")
+    saved = load_saved_query(name)
+    store = load_default_store()
+    for path in data:
+        load_data_file(store, path)
+    solutions = run_saved_query(store, saved, params)
+    click.echo(_serialise(solutions, fmt), nl=False)
+
+
+def _serialise(solutions: Any, fmt: str) -> str:
+    from pyoxigraph import QueryResultsFormat
+
+    formats = {"csv": QueryResultsFormat.CSV, "tsv": QueryResultsFormat.TSV, "json": QueryResultsFormat.JSON}
+    text = solutions.serialize(format=formats[fmt]).decode("utf-8")
+    return text if text.endswith("\n") else text + "\n"
