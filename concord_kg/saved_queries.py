@@ -21,12 +21,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions, Store, Variable
 
 from concord_kg.errors import QueryError, UnknownTermError
 from concord_kg.ontology import prefixes
 from concord_kg.resources import queries_dir
+
+if TYPE_CHECKING:
+    from concord_kg.store import Store as KnowledgeGraphStore
 
 __all__ = [
     "Param",
@@ -193,10 +197,12 @@ def bind_params(query: SavedQuery, given: Mapping[str, str] | None = None) -> di
 
 
 def run_saved_query(
-    store: Store, name: str | SavedQuery, params: Mapping[str, str] | None = None
+    store: Store | KnowledgeGraphStore, name: str | SavedQuery, params: Mapping[str, str] | None = None
 ) -> QuerySolutions:
-    """Run a saved query on a pyoxigraph store, over the union of its graphs, and return the solutions.
+    """Run a saved query over the union of a store's graphs and return the solutions.
 
+    :param store: a pyoxigraph ``Store`` (queried with ``use_default_graph_as_union=True``), or a
+        :class:`concord_kg.store.Store` (embedded or remote; its default graph is already the union).
     :param name: the query's name, or an already loaded :class:`SavedQuery`.
     :param params: parameter values as text (see :func:`bind_params`).
     :raises UnknownQueryError: no saved query has that name.
@@ -204,6 +210,9 @@ def run_saved_query(
     """
     query = name if isinstance(name, SavedQuery) else load_saved_query(name)
     substitutions = bind_params(query, params)
+    if not isinstance(store, Store):
+        by_name = {variable.value: term for variable, term in substitutions.items()}
+        return store.query(query.text, substitutions=by_name)  # type: ignore[return-value]
     try:
         return store.query(query.text, substitutions=substitutions, use_default_graph_as_union=True)
     except (SyntaxError, RuntimeError) as exc:

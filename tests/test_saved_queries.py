@@ -477,3 +477,14 @@ def test_cli_queries_extra_data(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert '"558"\t<http://www.orpha.net/ORDO/Orphanet_558>' in result.output
+
+
+def test_runs_on_the_embedded_knowledge_graph_store(tmp_path: Path) -> None:
+    from concord_kg.store import EmbeddedStore, ensure_ontology
+
+    with EmbeddedStore(tmp_path / "store") as kg_store:
+        ensure_ontology(kg_store)
+        solutions = run_saved_query(
+            kg_store, "models-by-coordination-role", {"role": "ckg:PointOfContactForPatients"}
+        )
+        assert [row["notation"].value for row in solutions] == ["M1", "M3", "M5", "M7", "M9"]
