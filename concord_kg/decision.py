@@ -23,9 +23,13 @@ from concord_kg.ontology import CKG
 __all__ = ["Variable", "Value", "Model", "Outcome", "DecisionModel", "load_decision_model"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Value:
-    """One value of a decision variable (e.g. ``ckg:TravelAbilityYes``)."""
+    """One value of a decision variable (e.g. ``ckg:TravelAbilityYes``).
+
+    Compared and hashed by identity: each value exists once per :class:`DecisionModel`, and the
+    classifier looks up millions of value tuples.
+    """
 
     iri: URIRef
     notation: str

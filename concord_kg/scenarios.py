@@ -105,6 +105,7 @@ def read_csv_scenarios(
         id_at = header.index(id_column)
         positions = [header.index(v.column) for v in decision.variables]
         readers = [_value_reader(v) for v in decision.variables]
+        caches = [cache for cache, _ in readers]
         check_at = [(header.index(c), c, check) for c, check in checks.items()]
         used = set(needed) - set(checks)
         extra_at = [(i, h) for i, h in enumerate(header) if h not in used]
@@ -112,6 +113,17 @@ def read_csv_scenarios(
         seen: set[str] = set()
         errors: list[ScenarioError] = []
         rows = 0
+        context = _RowContext(
+            source,
+            id_column,
+            decision.variables,
+            positions,
+            readers,
+            check_at,
+            allow_partial,
+            blank_hint,
+            errors,
+        )
         for line, row in enumerate(reader, start=2):
             if not row:
                 continue
@@ -124,56 +136,78 @@ def read_csv_scenarios(
                 )
                 continue
             ident = row[id_at].strip()
-            ok = True
-            if not ident:
-                errors.append(ScenarioError(f"column {id_column}: empty id", source=source, line=line))
-                ok = False
-            elif ident in seen:
-                errors.append(
-                    ScenarioError(f"column {id_column}: duplicate id {ident!r}", source=source, line=line)
-                )
-                ok = False
+            try:
+                # Fast path: cells spelled as seen before, no blanks (unless allowed), checks pass.
+                values = tuple([caches[i][row[pos]] for i, pos in enumerate(positions)])
+                clean = bool(ident) and ident not in seen and (allow_partial or None not in values)
+                if clean and check_at:
+                    clean = all(check(row[pos]) is None for pos, _, check in check_at)
+            except KeyError:
+                clean = False
+            if not clean:
+                checked = _check_row(row, line, ident, seen, context)
+                seen.add(ident)
+                if checked is None:
+                    continue
+                values = checked
             seen.add(ident)
-            for pos, name, check in check_at:
-                problem = check(row[pos])
-                if problem is not None:
-                    errors.append(ScenarioError(f"column {name}: {problem}", source=source, line=line))
-                    ok = False
-            values = []
-            for pos, var, (cache, allowed) in zip(positions, decision.variables, readers, strict=True):
-                raw = row[pos]
-                value = cache.get(raw, _MISSING)
-                if value is _MISSING:
-                    value = cache.get(raw.strip().lower(), _MISSING)
-                    if value is _MISSING:
-                        errors.append(
-                            ScenarioError(
-                                f"column {var.column}: {raw!r} is not one of {allowed}",
-                                source=source,
-                                line=line,
-                            )
-                        )
-                        ok = False
-                        continue
-                if value is None and not allow_partial:
-                    errors.append(
-                        ScenarioError(
-                            f"column {var.column}: blank value" + (f" ({blank_hint})" if blank_hint else ""),
-                            source=source,
-                            line=line,
-                        )
-                    )
-                    ok = False
-                values.append(value)
-            if ok and not errors:
+            if not errors:
                 extra = {h: row[i] for i, h in extra_at} if extra_at else {}
-                yield Scenario(id=ident, values=tuple(values), line=line, extra=extra)
+                yield Scenario(id=ident, values=values, line=line, extra=extra)
         if rows == 0:
             errors.append(
                 ScenarioError("empty file: no scenario rows after the header", source=source, line=2)
             )
         if errors:
             raise InputErrors(errors)
+
+
+@dataclass(slots=True)
+class _RowContext:
+    """What the cell-by-cell check of a row needs to know about the file being read."""
+
+    source: str
+    id_column: str
+    variables: list[Variable]
+    positions: list[int]
+    readers: list[tuple[dict[str, Value | None], str]]
+    check_at: list[tuple[int, str, Callable[[str], str | None]]]
+    allow_partial: bool
+    blank_hint: str | None
+    errors: list[ScenarioError]
+
+
+def _check_row(
+    row: list[str], line: int, ident: str, seen: set[str], ctx: _RowContext
+) -> tuple[Value | None, ...] | None:
+    """Check one row cell by cell; record its errors and return ``None`` if it has any."""
+    found: list[ScenarioError] = []
+
+    def fail(message: str) -> None:
+        found.append(ScenarioError(message, source=ctx.source, line=line))
+
+    if not ident:
+        fail(f"column {ctx.id_column}: empty id")
+    elif ident in seen:
+        fail(f"column {ctx.id_column}: duplicate id {ident!r}")
+    for pos, name, check in ctx.check_at:
+        problem = check(row[pos])
+        if problem is not None:
+            fail(f"column {name}: {problem}")
+    values: list[Value | None] = []
+    for pos, var, (cache, allowed) in zip(ctx.positions, ctx.variables, ctx.readers, strict=True):
+        raw = row[pos]
+        value = cache.get(raw, _MISSING)
+        if value is _MISSING:
+            value = cache.get(raw.strip().lower(), _MISSING)
+        if value is _MISSING:
+            fail(f"column {var.column}: {raw!r} is not one of {allowed}")
+            continue
+        if value is None and not ctx.allow_partial:
+            fail(f"column {var.column}: blank value" + (f" ({ctx.blank_hint})" if ctx.blank_hint else ""))
+        values.append(value)  # type: ignore[arg-type]
+    ctx.errors.extend(found)
+    return None if found else tuple(values)
 
 
 def read_rdf_scenarios(
