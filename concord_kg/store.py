@@ -205,6 +205,7 @@ class EmbeddedStore(Store):
             self._store.update(sparql)
         except SyntaxError as exc:
             raise QueryError(f"malformed SPARQL update: {exc}") from exc
+        self._store.flush()  # query workers read the store from disk
 
     def load(self, data: bytes, *, media_type: str, graph: str, replace: bool = False) -> int:
         """Parse ``data`` fully, then write it to ``graph`` in one transaction."""

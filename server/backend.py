@@ -1,0 +1,132 @@
+"""The server's one handle on the knowledge graph: the store, the query workers, the graph list.
+
+Embedded store: the server process keeps the store open read-write (for loading the ontology and
+for updates when allowed) and queries run in a :class:`~server.pool.WorkerPool`. Remote store:
+queries go to the endpoint from the request thread, with the endpoint's HTTP timeout.
+Everything opens on first use (or :meth:`Backend.start`), never at import.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph
+
+from concord_kg.store import EmbeddedStore, RemoteStore, Store, ensure_ontology, open_store
+from server.results import Answer, Job, execute
+
+__all__ = ["Backend"]
+
+#: Seconds the list of graphs of a remote store is trusted before asking again.
+_GRAPHS_TTL = 10.0
+
+
+class Backend:
+    """Store, worker pool and cached derived data for one app, opened lazily and thread-safe."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        self._lock = threading.RLock()
+        self._store: Store | None = None
+        self._pool: Any = None
+        self._graphs: tuple[float, list[str]] | None = None
+        self._ontology: Graph | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the store is the embedded Oxigraph (not a remote endpoint)."""
+        return not self.config.get("ENDPOINT")
+
+    def start(self) -> Store:
+        """Open the store, load the ontology graphs if they changed, start the query workers."""
+        with self._lock:
+            if self._store is not None:
+                return self._store
+            store = open_store(
+                Path(self.config["STORE_DIR"]),
+                endpoint=self.config.get("ENDPOINT"),
+                graph_store=self.config.get("GRAPH_STORE"),
+                timeout=float(self.config["QUERY_TIMEOUT"]),
+            )
+            ensure_ontology(store)
+            if isinstance(store, EmbeddedStore):
+                from server.pool import WorkerPool
+
+                pool = WorkerPool(
+                    store.path, size=int(self.config["WORKERS"]), timeout=float(self.config["QUERY_TIMEOUT"])
+                )
+                pool.start()
+                self._pool = pool
+            self._store = store
+            return store
+
+    def close(self) -> None:
+        """Stop the workers and close the store."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def run(self, job: Job) -> Answer:
+        """Evaluate a (guarded) query under the time limit and result cap."""
+        store = self.start()
+        if self._pool is not None:
+            return self._pool.run(job)
+        return execute(store, job)
+
+    def update(self, text: str) -> None:
+        """Apply a (guarded) update, then let the query workers see the new data."""
+        store = self.start()
+        with self._lock:
+            store.update(text)
+            self._changed()
+
+    def load(self, data: bytes, *, media_type: str, graph: str, replace: bool = False) -> int:
+        """Load RDF into a named graph (see :meth:`concord_kg.store.Store.load`)."""
+        store = self.start()
+        with self._lock:
+            count = store.load(data, media_type=media_type, graph=graph, replace=replace)
+            self._changed()
+        return count
+
+    def graphs(self) -> list[str]:
+        """Return the store's named graphs (cached; refreshed after changes)."""
+        store = self.start()
+        cached = self._graphs
+        now = time.monotonic()
+        if cached is not None and (self.embedded or now - cached[0] < _GRAPHS_TTL):
+            return cached[1]
+        graphs = store.graphs()
+        self._graphs = (now, graphs)
+        return graphs
+
+    def ontology(self) -> Graph:
+        """Return the ontology graphs merged in memory (release, SKOS, mappings) for term pages and search."""
+        with self._lock:
+            if self._ontology is None:
+                from concord_kg.store import ontology_graphs
+
+                merged = Graph()
+                for graph in ontology_graphs().values():
+                    merged += graph
+                    for prefix, namespace in graph.namespaces():
+                        merged.bind(prefix, namespace, override=False)
+                self._ontology = merged
+            return self._ontology
+
+    def _changed(self) -> None:
+        self._graphs = None
+        if self._pool is not None:
+            self._pool.refresh()
+
+    @property
+    def remote(self) -> RemoteStore | None:
+        """The remote store, when the server fronts an endpoint."""
+        return self._store if isinstance(self._store, RemoteStore) else None

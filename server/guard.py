@@ -1,0 +1,145 @@
+r"""Parse a SPARQL request before any store sees it, and refuse what the service does not allow.
+
+pyoxigraph's ``Store.query`` fetches ``SERVICE`` endpoints itself and cannot be told not to, so
+federation, ``LOAD`` and graphs that are not in the store are refused here, on rdflib's parse
+of the text (which also expands ``\uXXXX`` escapes, so ``\u0053ERVICE`` is seen as ``SERVICE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from rdflib import URIRef
+
+from concord_kg.errors import ForbiddenQueryError, QueryError
+
+__all__ = ["Operation", "analyse_query", "analyse_update", "check_graphs"]
+
+Form = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
+_FORMS: dict[str, Form] = {
+    "SelectQuery": "SELECT",
+    "AskQuery": "ASK",
+    "ConstructQuery": "CONSTRUCT",
+    "DescribeQuery": "DESCRIBE",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the guard learnt about a query or update.
+
+    :ivar form: the query form (``None`` for an update).
+    :ivar from_default: IRIs of ``FROM`` clauses.
+    :ivar from_named: IRIs of ``FROM NAMED`` clauses.
+    :ivar graphs: every graph IRI the operation names (``FROM``, ``FROM NAMED``, ``GRAPH <iri>``).
+    """
+
+    form: Form | None
+    from_default: tuple[str, ...] = ()
+    from_named: tuple[str, ...] = ()
+    graphs: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=1024)
+def analyse_query(text: str) -> Operation:
+    """Parse a query; refuse ``SERVICE``; return its form and the graphs it names.
+
+    :raises QueryError: the text is not a SPARQL query (an update sent as a query says so).
+    :raises ForbiddenQueryError: the query uses ``SERVICE``.
+    """
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    try:
+        parsed = translateQuery(parseQuery(text))
+    except ParseException as exc:
+        try:
+            parseUpdate(text)
+        except ParseException:
+            raise QueryError(f"malformed SPARQL query: {_parse_message(exc)}") from None
+        raise QueryError("this is a SPARQL update: send it as 'update', not 'query'") from None
+    except Exception as exc:  # rdflib's algebra step raises plain exceptions on odd input
+        raise QueryError(f"cannot analyse the query: {exc}") from None
+    algebra = parsed.algebra
+    default, named = [], []
+    for clause in algebra.get("datasetClause") or ():
+        if dict.get(clause, "default") is not None:
+            default.append(str(dict.get(clause, "default")))
+        if dict.get(clause, "named") is not None:
+            named.append(str(dict.get(clause, "named")))
+    graphs = set(default) | set(named)
+    for node in _walk(algebra):
+        _refuse(node)
+        if node.name == "Graph" and isinstance(node.get("term"), URIRef):
+            graphs.add(str(node["term"]))
+    return Operation(_FORMS.get(algebra.name), tuple(default), tuple(named), frozenset(graphs))
+
+
+@lru_cache(maxsize=256)
+def analyse_update(text: str) -> Operation:
+    """Parse an update; refuse ``LOAD`` and ``SERVICE``.
+
+    :raises QueryError: the text is not a SPARQL update.
+    :raises ForbiddenQueryError: it uses ``LOAD`` or ``SERVICE``.
+    """
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.algebra import translateUpdate
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parsed = translateUpdate(parseUpdate(text))
+    except ParseException as exc:
+        raise QueryError(f"malformed SPARQL update: {_parse_message(exc)}") from None
+    except Exception as exc:
+        raise QueryError(f"cannot analyse the update: {exc}") from None
+    for operation in parsed.algebra:
+        for node in _walk(operation):
+            _refuse(node)
+    return Operation(None)
+
+
+def check_graphs(operation: Operation, known: Collection[str], *, extra: Collection[str] = ()) -> None:
+    """Refuse graph IRIs (from the query or the protocol's dataset parameters) not in the store.
+
+    :raises QueryError: naming the unknown graphs.
+    """
+    unknown = sorted((set(operation.graphs) | set(extra)) - set(known))
+    if unknown:
+        names = ", ".join(f"<{g}>" for g in unknown)
+        raise QueryError(f"no such graph in the store: {names}", hint="GET /api/graphs lists them")
+
+
+def _refuse(node: dict) -> None:
+    name = getattr(node, "name", "")
+    if name == "ServiceGraphPattern":
+        raise ForbiddenQueryError("SERVICE (federated query) is not allowed on this endpoint")
+    if name == "Load":
+        raise ForbiddenQueryError("LOAD is not allowed on this endpoint")
+
+
+def _walk(root: object) -> Iterator:
+    """Yield every algebra node (rdflib ``CompValue``) under ``root``, depth first."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            yield node
+            stack.extend(v for k, v in node.items() if k != "_vars")
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+
+
+def _parse_message(exc: Exception) -> str:
+    line = getattr(exc, "line", "") or ""
+    column = getattr(exc, "col", None)
+    pointer = f" at line {getattr(exc, 'lineno', '?')}, column {column}" if column else ""
+    near = f": {line.strip()[:80]!r}" if line else ""
+    return f"syntax error{pointer}{near}"

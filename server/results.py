@@ -1,0 +1,228 @@
+"""Evaluate one SPARQL query on a store and serialise at most N results in the negotiated format.
+
+pyoxigraph serialises a whole result iterator and cannot stop after N rows, so solutions are
+written here (SPARQL JSON/XML/CSV/TSV, a few lines each) while graphs go through
+``pyoxigraph.serialize`` on the first N triples. Both the query workers and the remote-store path
+call :func:`execute`, so answers look the same whichever store is behind the server.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+__all__ = [
+    "SOLUTION_TYPES",
+    "GRAPH_TYPES",
+    "Job",
+    "Answer",
+    "execute",
+]
+
+#: Media types for SELECT/ASK results, the default first.
+SOLUTION_TYPES = (
+    "application/sparql-results+json",
+    "application/json",
+    "application/sparql-results+xml",
+    "application/xml",
+    "text/csv",
+    "text/tab-separated-values",
+)
+#: Media types for CONSTRUCT/DESCRIBE results, the default first.
+GRAPH_TYPES = (
+    "text/turtle",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/ld+json",
+)
+_GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    """A query to evaluate: text, dataset, bound parameters, answer format and row cap."""
+
+    query: str
+    media_type: str
+    max_results: int
+    default_graph: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialised answer: body, media type, whether rows were cut at the cap, and the row count."""
+
+    body: bytes
+    media_type: str
+    truncated: bool = False
+    count: int = 0
+
+
+def execute(store: object, job: Job) -> Answer:
+    """Run ``job`` on ``store`` (a :class:`concord_kg.store.Store`) and serialise the capped result.
+
+    :raises QueryError: the store refuses the query.
+    """
+    result = store.query(  # type: ignore[attr-defined]
+        job.query,
+        default_graph=job.default_graph or None,
+        named_graphs=job.named_graphs or None,
+        substitutions=job.substitutions or None,
+    )
+    if isinstance(result, ox.QueryBoolean):
+        return Answer(result.serialize(format=_results_format(job.media_type)) or b"", job.media_type)
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows = list(itertools.islice(result, job.max_results + 1))
+        truncated = len(rows) > job.max_results
+        rows = rows[: job.max_results]
+        body = _solutions(variables, rows, job.media_type, truncated)
+        return Answer(body, job.media_type, truncated, len(rows))
+    triples = list(itertools.islice(iter(result), job.max_results + 1))  # type: ignore[call-overload]
+    truncated = len(triples) > job.max_results
+    triples = triples[: job.max_results]
+    fmt = _GRAPH_FORMATS[job.media_type]
+    body = ox.serialize(triples, format=fmt, prefixes=_prefixes(fmt)) or b""
+    return Answer(body, job.media_type, truncated, len(triples))
+
+
+def _prefixes(fmt: ox.RdfFormat) -> dict[str, str] | None:
+    if fmt is not ox.RdfFormat.TURTLE:
+        return None
+    from concord_kg.ontology import prefixes
+
+    return {k: v for k, v in prefixes().items() if k}
+
+
+def _results_format(media_type: str) -> ox.QueryResultsFormat:
+    if media_type in ("application/sparql-results+json", "application/json"):
+        return ox.QueryResultsFormat.JSON
+    if media_type in ("application/sparql-results+xml", "application/xml"):
+        return ox.QueryResultsFormat.XML
+    if media_type == "text/csv":
+        return ox.QueryResultsFormat.CSV
+    return ox.QueryResultsFormat.TSV
+
+
+def _solutions(
+    variables: Sequence[str], rows: Sequence[ox.QuerySolution], media_type: str, truncated: bool
+) -> bytes:
+    fmt = _results_format(media_type)
+    if fmt is ox.QueryResultsFormat.JSON:
+        return _json(variables, rows, truncated)
+    if fmt is ox.QueryResultsFormat.XML:
+        return _xml(variables, rows)
+    if fmt is ox.QueryResultsFormat.CSV:
+        return _csv(variables, rows)
+    return _tsv(variables, rows)
+
+
+def _cells(variables: Sequence[str], rows: Iterable[ox.QuerySolution]) -> Iterable[list[object | None]]:
+    for row in rows:
+        yield [row[name] for name in variables]
+
+
+def _json_term(term: object) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, ox.Triple):
+        return {
+            "type": "triple",
+            "value": {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")},
+        }
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def _json(variables: Sequence[str], rows: Sequence[ox.QuerySolution], truncated: bool) -> bytes:
+    bindings = [
+        {name: _json_term(value) for name, value in zip(variables, cells, strict=True) if value is not None}
+        for cells in _cells(variables, rows)
+    ]
+    document: dict[str, object] = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
+    if truncated:
+        # Extra top-level members are ignored by SPARQL JSON readers; people and scripts can check it.
+        document["truncated"] = True
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _xml_term(term: object) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+        return f"<literal>{escape(term.value)}</literal>"
+    if isinstance(term, ox.Triple):
+        parts = "".join(
+            f"<{k}>{_xml_term(getattr(term, k))}</{k}>" for k in ("subject", "predicate", "object")
+        )
+        return f"<triple>{parts}</triple>"
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def _xml(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
+    out = io.StringIO()
+    out.write('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>')
+    out.writelines(f"<variable name={quoteattr(v)}/>" for v in variables)
+    out.write("</head><results>")
+    for cells in _cells(variables, rows):
+        out.write("<result>")
+        for name, value in zip(variables, cells, strict=True):
+            if value is not None:
+                out.write(f"<binding name={quoteattr(name)}>{_xml_term(value)}</binding>")
+        out.write("</result>")
+    out.write("</results></sparql>\n")
+    return out.getvalue().encode()
+
+
+def _csv_text(term: object | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.NamedNode | ox.Literal):
+        return term.value
+    return str(term)
+
+
+def _csv(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(variables)
+    for cells in _cells(variables, rows):
+        writer.writerow([_csv_text(c) for c in cells])
+    return out.getvalue().encode()
+
+
+def _tsv(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> bytes:
+    # TSV cells are terms in Turtle/N-Triples syntax, which is what str() of a pyoxigraph term gives.
+    lines = ["\t".join(f"?{v}" for v in variables)]
+    lines.extend("\t".join("" if c is None else str(c) for c in cells) for cells in _cells(variables, rows))
+    return ("\n".join(lines) + "\n").encode()
