@@ -12,8 +12,10 @@ Explanations and the candidates of partial scenarios always come from the compil
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -206,19 +208,29 @@ def _write(
     if fmt == "csv":
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow((*CSV_COLUMNS, "candidates") if partial else CSV_COLUMNS)
-        # One precomputed output tuple per outcome keeps the per-row work to a lookup.
-        rows: dict[int, tuple[str, ...]] = {}
+        # Each distinct (outcome, model) pair is rendered to CSV once; a row is then its id plus
+        # that ready-made tail, written in batches.
+        tails: dict[tuple[int, int], str] = {}
+        notations: dict[tuple[int, int], str] = {}
+        tally: Counter = Counter()
+        batch: list[str] = []
         for item in items:
-            key = id(item.outcome) if item.model is item.outcome.model else -id(item.outcome)
-            fields = rows.get(key)
-            if fields is None:
-                model = item.model
-                fields = (model.notation, model.label, str(model.iri)) if model else ("", "", "")
-                if partial:
-                    fields = (*fields, " ".join(m.notation for m in item.outcome.candidates))
-                rows[key] = fields
-            writer.writerow((item.scenario.id, *fields))
-            counts[fields[0]] += 1
+            key = (id(item.outcome), id(item.model))
+            tail = tails.get(key)
+            if tail is None:
+                tail = tails[key] = _csv_tail(item, partial)
+                notations[key] = item.model.notation if item.model else ""
+            ident = item.scenario.id
+            if _NEEDS_QUOTES.search(ident):
+                ident = '"' + ident.replace('"', '""') + '"'
+            batch.append(ident + tail)
+            tally[key] += 1
+            if len(batch) == 8192:
+                handle.write("".join(batch))
+                batch.clear()
+        handle.write("".join(batch))
+        for key, n in tally.items():
+            counts[notations[key]] += n
     elif fmt == "json":
         handle.write("[")
         for n, item in enumerate(items):
@@ -234,6 +246,20 @@ def _write(
     else:
         raise ValueError(f"unknown output format {fmt!r}")
     return counts
+
+
+_NEEDS_QUOTES = re.compile(r'[",\r\n]|^\s|\s$')
+
+
+def _csv_tail(item: Classification, partial: bool) -> str:
+    """Render the columns after the id (model, label, IRI[, candidates]) as CSV, newline included."""
+    model = item.model
+    fields = [model.notation, model.label, str(model.iri)] if model else ["", "", ""]
+    if partial:
+        fields.append(" ".join(m.notation for m in item.outcome.candidates))
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(["", *fields])
+    return buffer.getvalue()
 
 
 def _with_progress(scenarios: Iterator[Scenario], path: Path) -> Iterator[Scenario]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ SYNONYMS = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "fal
 SCENARIO_BASE = "https://w3id.org/concord-kg/data/scenario/"
 
 _MISSING = object()
+_lookup = dict.__getitem__
 
 
 @dataclass(slots=True)
@@ -106,6 +108,7 @@ def read_csv_scenarios(
         positions = [header.index(v.column) for v in decision.variables]
         readers = [_value_reader(v) for v in decision.variables]
         caches = [cache for cache, _ in readers]
+        cells = operator.itemgetter(*positions) if len(positions) > 1 else lambda row: (row[positions[0]],)
         check_at = [(header.index(c), c, check) for c, check in checks.items()]
         used = set(needed) - set(checks)
         extra_at = [(i, h) for i, h in enumerate(header) if h not in used]
@@ -138,7 +141,7 @@ def read_csv_scenarios(
             ident = row[id_at].strip()
             try:
                 # Fast path: cells spelled as seen before, no blanks (unless allowed), checks pass.
-                values = tuple([caches[i][row[pos]] for i, pos in enumerate(positions)])
+                values = tuple(map(_lookup, caches, cells(row)))
                 clean = bool(ident) and ident not in seen and (allow_partial or None not in values)
                 if clean and check_at:
                     clean = all(check(row[pos]) is None for pos, _, check in check_at)
@@ -150,7 +153,8 @@ def read_csv_scenarios(
                 if checked is None:
                     continue
                 values = checked
-            seen.add(ident)
+            else:
+                seen.add(ident)
             if not errors:
                 extra = {h: row[i] for i, h in extra_at} if extra_at else {}
                 yield Scenario(id=ident, values=values, line=line, extra=extra)

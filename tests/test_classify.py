@@ -236,3 +236,14 @@ def test_cli_hermit_engine_matches_fast(tmp_path: Path) -> None:
     hermit = CliRunner().invoke(main, ["classify", str(examples), "--engine", "hermit"])
     assert fast.exit_code == hermit.exit_code == 0
     assert fast.stdout == hermit.stdout
+
+
+def test_ids_that_need_quoting_survive_the_csv_round_trip(tmp_path: Path) -> None:
+    import csv
+
+    src = _write(tmp_path, HEADER + '\n"a,b",yes,yes,yes,yes,yes\n"say ""hi""",no,no,no,no,no\n')
+    out = tmp_path / "out.csv"
+    classify_file(src, out)
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert [r[:2] for r in rows[1:]] == [["a,b", "M1"], ['say "hi"', "M10"]]
