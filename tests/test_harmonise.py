@@ -1,0 +1,232 @@
+"""Harmonisation: normalisation, matching precision/recall on the evaluation set, table and SSSOM output."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from concord_kg.cli import main
+from concord_kg.errors import MappingError
+from concord_kg.harmonise import CSV_COLUMNS, Harmoniser, harmonise_file, harmonise_values, normalise
+
+ROOT = Path(__file__).parent.parent
+SETS = Path(__file__).parent / "data" / "harmonisation"
+DATASET = ROOT / "examples" / "dataset.csv"
+EVAL_ROWS = list(csv.DictReader((SETS / "eval.csv").open(encoding="utf-8", newline="")))
+UNRELATED = [r["value"] for r in EVAL_ROWS if not r["gold"]]
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("harmonise_eval", ROOT / "bench" / "harmonise_eval.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def harmoniser() -> Harmoniser:
+    return Harmoniser()
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Care co-ordinator", "care coordinator"),
+        ("Care Coordinators", "care coordinator"),
+        ("Pediatric center", "paediatric centre"),
+        ("Centralized care", "centralised care"),
+        ("MDT meeting", "multidisciplinary team meeting"),
+        ("GPs", "general practitioner"),
+        ("E-mail", "email"),
+        ("Hub & spoke", "hub and spoke"),
+        ("Charities", "charity"),
+    ],
+)
+def test_normalise_brings_variants_together(a, b):
+    assert normalise(a) == normalise(b)
+
+
+def test_evaluation_set_precision_and_recall(harmoniser):
+    scores = _bench().score(SETS / "eval.csv", harmoniser)
+    assert scores["n"] >= 120 and scores["unrelated"] >= 30
+    assert scores["precision"] >= 0.95, scores["wrong"]
+    assert scores["recall"] >= 0.85, scores["missed"]
+
+
+def test_dev_set_is_separate_from_the_evaluation_set():
+    dev = {r["value"].lower() for r in csv.DictReader((SETS / "dev.csv").open(encoding="utf-8")) if r["gold"]}
+    assert not dev & {r["value"].lower() for r in EVAL_ROWS if r["gold"]}
+
+
+@pytest.mark.parametrize("value", UNRELATED, ids=[v or "<empty>" for v in UNRELATED])
+def test_values_not_about_care_coordination_stay_unmapped(value, harmoniser):
+    match = harmoniser.match(value)
+    assert (match.term, match.match_type) == (None, "none")
+
+
+@pytest.mark.parametrize(
+    ("value", "notation", "kind"),
+    [
+        ("Care coordinator", "D3.2.1.2", "exact"),
+        ("key worker", "D3.2.1.2", "synonym"),
+        ("Keyworker", "D3.2.1.2", "fuzzy"),
+        ("Multidiciplinary team meeting", "D2.1.2", "fuzzy"),
+        ("Care Coordinator (CNS)", "D3.2.1.2", "fuzzy"),
+    ],
+)
+def test_match_types(value, notation, kind, harmoniser):
+    match = harmoniser.match(value)
+    assert (match.term.notation, match.match_type) == (notation, kind)
+
+
+@pytest.mark.parametrize(
+    "value", ["No care coordinator", "Irregular appointments", "Regular and on demand appointments"]
+)
+def test_negated_or_mixed_values_do_not_take_a_plain_label(value, harmoniser):
+    match = harmoniser.match(value)
+    assert match.term is None or match.term.notation not in {"D3.2.1.2", "D4.1", "D4.2"}
+
+
+def test_a_key_two_terms_share_maps_to_neither(harmoniser):
+    # "No MDT working" (D2.3) and "no multidisciplinary team working" (D2.3.1) normalise alike.
+    assert harmoniser.match("No MDT working").term is None
+
+
+def test_each_distinct_value_is_mapped_once_and_counted():
+    result = harmonise_values(["Key worker", "Key worker ", "GP", "N/A", ""])
+    assert [(m.value, m.count) for m in result.matches] == [("Key worker", 2), ("", 1), ("GP", 1), ("N/A", 1)]
+    assert len(result.mapped) == 2 and result.mapped_rate == 0.5
+
+
+def test_min_confidence_leaves_weak_matches_unmapped():
+    result = harmonise_values(["Keyworker", "Key worker"], min_confidence=0.9)
+    assert {m.value: m.match_type for m in result.matches} == {"Keyworker": "none", "Key worker": "synonym"}
+
+
+def test_table_output_columns(tmp_path):
+    out = tmp_path / "map.csv"
+    harmonise_file(DATASET, "who_coordinates_your_care", out=out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    first = rows[0]
+    assert (first["value"], first["notation"], first["match_type"], first["count"]) == (
+        "Care co-ordinator",
+        "D3.2.1.2",
+        "exact",
+        "2",
+    )
+    assert first["iri"] == "https://w3id.org/concord-kg/CareCoordinator"
+    unmapped = {r["value"] for r in rows if not r["notation"]}
+    assert unmapped == {"Chest pain", "N/A", "Unknown"}
+
+
+def test_json_output():
+    out = io.StringIO()
+    harmonise_file(DATASET, "how_are_appointments_held", fmt="json", stdout=out)
+    rows = json.loads(out.getvalue())
+    assert rows[0] == {
+        "value": "Face to face",
+        "notation": "D6.2.1",
+        "iri": "https://w3id.org/concord-kg/FaceToFaceMode",
+        "label": "Face-to-face",
+        "confidence": 1.0,
+        "match_type": "exact",
+        "count": 9,
+    }
+
+
+def test_xlsx_input(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "coordination"])
+    for n, value in enumerate(["Key worker", "MDT meeting", None, "Telephone"]):
+        sheet.append([n, value])
+    path = tmp_path / "survey.xlsx"
+    book.save(path)
+    result = harmonise_file(path, "coordination", stdout=io.StringIO())
+    assert {m.value: (m.term.notation if m.term else "") for m in result.matches} == {
+        "Key worker": "D3.2.1.2",
+        "MDT meeting": "D2.1.2",
+        "": "",
+        "Telephone": "D6.2.3",
+    }
+
+
+def test_sssom_output_parses_and_validates_with_the_sssom_package(tmp_path):
+    sssom_io = pytest.importorskip("sssom.parsers")
+    from sssom.validators import validate
+
+    out = tmp_path / "map.sssom.tsv"
+    result = harmonise_file(DATASET, "who_coordinates_your_care", sssom=out, stdout=io.StringIO())
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# curie_map:\n")
+    for key in ("mapping_set_id: ", "license: https://creativecommons.org/licenses/by/4.0/"):
+        assert f"\n# {key}" in text
+    msdf = sssom_io.parse_sssom_table(out)
+    df = msdf.df
+    assert len(df) == len(result.mapped)
+    assert set(df["mapping_justification"]) == {"semapv:LexicalMatching"}
+    kinds = {m.value: m.match_type for m in result.mapped}
+    for _, row in df.iterrows():
+        expected = "skos:closeMatch" if kinds[row["subject_label"]] == "fuzzy" else "skos:exactMatch"
+        assert row["predicate_id"] == expected
+        assert 0 < float(row["confidence"]) <= 1
+    validate(msdf, fail_on_error=True)
+
+
+def test_missing_column_is_reported_and_nothing_written(tmp_path):
+    out, mapping = tmp_path / "map.csv", tmp_path / "map.sssom.tsv"
+    result = CliRunner().invoke(
+        main, ["harmonise", str(DATASET), "--column", "nope", "-o", str(out), "--sssom", str(mapping)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{DATASET}:1: column nope: missing from the header (columns: respondent_id, role, condition, "
+        "who_coordinates_your_care, how_are_appointments_held, survey_date)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_column_error_type():
+    with pytest.raises(MappingError):
+        harmonise_file(DATASET, "nope")
+
+
+def test_cli_summary_on_stderr_and_fail_under(tmp_path):
+    out = tmp_path / "map.csv"
+    args = ["harmonise", str(DATASET), "--column", "who_coordinates_your_care", "-o", str(out)]
+    ok = CliRunner().invoke(main, args)
+    assert ok.exit_code == 0, ok.output
+    assert ok.stderr.splitlines()[0] == (
+        f"{DATASET}: column who_coordinates_your_care: 18 distinct value(s) in 20 row(s); "
+        "mapped 15 (17 rows: exact 2, synonym 11, fuzzy 2), unmapped 3 (3 rows)"
+    )
+    assert "'Chest pain'" in ok.stderr
+    failing = CliRunner().invoke(main, [*args, "--fail-under", "0.9"])
+    assert failing.exit_code == 1
+    assert failing.stderr.splitlines()[-1] == "mapped rate 0.83 is under --fail-under 0.90"
+
+
+def test_installed_script_harmonises_the_example(tmp_path):
+    script = shutil.which("concord-kg", path=str(Path(sys.executable).parent)) or shutil.which("concord-kg")
+    assert script is not None
+    sssom = tmp_path / "out.sssom.tsv"
+    done = subprocess.run(
+        [script, "harmonise", str(DATASET), "--column", "who_coordinates_your_care", "--sssom", str(sssom)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == ",".join(CSV_COLUMNS)
+    assert "skos:exactMatch" in sssom.read_text()
