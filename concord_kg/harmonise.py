@@ -149,6 +149,7 @@ _NULL_VALUES = {
     "no answer", "not answered", "tbc", "tbd", "see note", "see notes", "test", "x", "yes", "no", "n", "y",
 }  # fmt: skip
 
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _ISE = re.compile(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$")
 _ISE_EXCEPTIONS = {"size", "sizes", "prize", "seize", "capsize"}
 
@@ -160,7 +161,11 @@ def normalise(text: str) -> str:
     'multidisciplinary team multidisciplinary team coordinator'
     >>> normalise("Pediatric Centers")
     'paediatric centre'
+    >>> normalise("Our G.P.")
+    'general practitioner'
     """
+    # Dotted abbreviations (G.P., M.D.T.) are written as one word before punctuation is dropped.
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     text = text.replace("&", " and ").replace("n't", " not").replace("'s", "")
     words = re.findall(r"[a-z0-9]+", text)
