@@ -1,0 +1,88 @@
+"""Browsing the taxonomy: the domain → sub-domain → option tree, breadcrumbs and a term's links to models.
+
+Read from the ontology graph (``ckg:taxonomyLevel``, ``rdfs:subClassOf``, the model annotations), so
+a term added to ``ontology/`` appears in the tree without code changes.
+"""
+
+from __future__ import annotations
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDFS
+
+from concord_kg.ontology import CKG, taxonomy_terms
+from server.decide import term_link
+
+__all__ = ["taxonomy_tree", "breadcrumbs", "term_relations"]
+
+#: Model annotations that point at taxonomy options, with the words used on a term page.
+_MODEL_LINKS = (
+    (CKG.placeOfCare, "place of care"),
+    (CKG.coordinationRole, "coordination role"),
+    (CKG.supportFrom, "support from"),
+)
+
+
+def taxonomy_tree(graph: Graph) -> list[dict]:
+    """Return the taxonomy as nested dicts (``children`` lists), domains first, in notation order."""
+    terms = taxonomy_terms(graph)
+    known = {t.iri for t in terms}
+    nodes = {t.iri: {**term_link(graph, t.iri), "children": []} for t in terms}
+    roots = []
+    for term in terms:
+        parent = next((p for p in graph.objects(term.iri, RDFS.subClassOf) if p in known), None)
+        (nodes[parent]["children"] if parent is not None else roots).append(nodes[term.iri])
+    return roots
+
+
+def breadcrumbs(graph: Graph, iri: URIRef) -> list[dict]:
+    """Return the taxonomy ancestors of ``iri``, domain first (empty for terms outside the taxonomy)."""
+    trail: list[dict] = []
+    seen = {iri}
+    current = iri
+    while True:
+        parent = next(
+            (p for p in graph.objects(current, RDFS.subClassOf) if (p, CKG.taxonomyLevel, None) in graph),
+            None,
+        )
+        if parent is None or parent in seen:
+            return trail
+        trail.insert(0, term_link(graph, parent))
+        seen.add(parent)
+        current = parent
+
+
+def term_relations(graph: Graph, iri: URIRef) -> dict[str, list[dict]]:
+    """Return the models using a term (as place of care, role, support), and decisions concerning it.
+
+    For a model, return what it offers and the decisions to make instead.
+    """
+    relations: dict[str, list[dict]] = {}
+    for predicate, words in _MODEL_LINKS:
+        models = [term_link(graph, m) for m in graph.subjects(predicate, iri)]
+        if models:
+            relations[f"Models with this {words}"] = sorted(models, key=_model_order)
+        options = [term_link(graph, o) for o in graph.objects(iri, predicate)]
+        if options:
+            relations[f"This model's {words}"] = options
+    decisions = [term_link(graph, d) for d in graph.subjects(CKG.concerns, iri) if _is_decision(graph, d)]
+    if decisions:
+        relations["Decisions to make about this"] = sorted(decisions, key=lambda d: d["label"])
+    made = [term_link(graph, d) for d in graph.objects(iri, CKG.decisionToMake)]
+    if made:
+        relations["Decisions still to make with this model"] = sorted(made, key=lambda d: d["label"])
+    concerns = [term_link(graph, t) for t in graph.objects(iri, CKG.concerns)]
+    if concerns:
+        relations["What this is about"] = sorted(concerns, key=lambda d: d["label"])
+    users = [term_link(graph, m) for m in graph.subjects(CKG.decisionToMake, iri)]
+    if users:
+        relations["Models where this decision is made"] = sorted(users, key=_model_order)
+    return relations
+
+
+def _is_decision(graph: Graph, node: object) -> bool:
+    return (node, None, CKG.SituationSpecificDecision) in graph
+
+
+def _model_order(link: dict) -> tuple[int, str]:
+    number = link["notation"].lstrip("M")
+    return (int(number) if number.isdigit() else 0, link["label"])
