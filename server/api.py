@@ -1,18 +1,46 @@
-"""Service API: health, graph list, scenario classification and SHACL validation (JSON)."""
+"""Service API (JSON): health, graph list, scenario classification and SHACL validation.
+
+Classification and validation reuse the command line's code paths (``concord_kg.classify``,
+``concord_kg.validate``, ``concord_kg.registry``) on a temporary copy of the request body, so the
+answers and the error lists are the ones ``concord-kg classify``/``validate`` give.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from rdflib import Graph
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from concord_kg import __version__
+from concord_kg.classify import Classifier
+from concord_kg.errors import ConcordError, DataLoadError, InputErrors
+from concord_kg.validate import Report
 
 __all__ = ["bp", "init_app"]
 
 bp = Blueprint("api", __name__)
 
+#: RDF media types accepted by ``/api/validate`` and their rdflib parser names.
+RDF_TYPES = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+}
+#: Shapes ``/api/validate`` can use.
+SHAPES = ("scenario", "registry", "ontology")
+
 
 @bp.get("/health")
-def health() -> object:
+def health() -> Response:
     """Say the service is up, which store it uses and how many graphs it holds (no query worker needed)."""
     backend = current_app.extensions["concord"]
     return jsonify(
@@ -24,9 +52,163 @@ def health() -> object:
 
 
 @bp.get("/api/graphs")
-def graphs() -> object:
+def graphs() -> Response:
     """List the named graphs of the store."""
     return jsonify(graphs=current_app.extensions["concord"].graphs())
+
+
+def _classifier() -> Classifier:
+    extensions = current_app.extensions
+    if "concord.classifier" not in extensions:
+        extensions["concord.classifier"] = Classifier()
+    return extensions["concord.classifier"]
+
+
+@bp.post("/api/classify")
+def classify() -> Response:
+    """Classify a JSON list of scenarios (objects keyed by the CSV column names) with the fast engine.
+
+    Answers the JSON of ``concord-kg classify --format json``; ``?allow_partial=true`` accepts blank
+    values. Bad values → 422 listing every error (``item N: column ...``).
+    """
+    from concord_kg.classify import classify_file
+
+    items = request.get_json(silent=True)
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items) or not items:
+        raise BadRequest("send a non-empty JSON array of scenario objects (Content-Type: application/json)")
+    allow_partial = request.args.get("allow_partial", "").lower() in ("1", "true", "yes")
+    output = io.StringIO()
+    with _request_file(_rows_to_csv(items), ".csv") as path, _as_items(path):
+        classify_file(path, classifier=_classifier(), fmt="json", allow_partial=allow_partial, stdout=output)
+    return Response(output.getvalue(), mimetype="application/json")
+
+
+def _rows_to_csv(items: list[dict]) -> bytes:
+    columns = list(dict.fromkeys(key for item in items for key in item))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for item in items:
+        writer.writerow([_cell(item.get(column)) for column in columns])
+    return out.getvalue().encode()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@bp.post("/api/validate")
+def validate() -> Response:
+    """Validate an RDF body (by ``Content-Type``) or a CSV (scenarios, or a registry extract) with SHACL.
+
+    ``?shapes=scenario|registry|ontology`` (default ``scenario``). Answers the report as JSON; a
+    non-conforming input is still a 200 (the report is the answer).
+    """
+    kind = request.args.get("shapes", "scenario")
+    if kind not in SHAPES:
+        raise BadRequest(f"shapes must be one of {', '.join(SHAPES)}")
+    mimetype = request.mimetype
+    body = request.get_data()
+    if mimetype == "text/csv":
+        report = _validate_csv(body, kind)
+    elif mimetype in RDF_TYPES:
+        report = _validate_rdf(_parse_rdf(body, RDF_TYPES[mimetype]), kind)
+    else:
+        raise UnsupportedMediaType("send RDF (" + ", ".join(RDF_TYPES) + ") or text/csv")
+    return jsonify(
+        conforms=report.conforms,
+        shapes=kind,
+        counts={s: report.count(s) for s in ("Violation", "Warning", "Info")},
+        results=[asdict(f) for f in report.results],
+    )
+
+
+def _parse_rdf(body: bytes, fmt: str) -> Graph:
+    try:
+        return Graph().parse(data=body, format=fmt)
+    except Exception as exc:  # rdflib's parsers raise several types
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        raise DataLoadError(f"the body is not valid {fmt}: {lines[-1][:300]}") from exc
+
+
+def _validate_rdf(data: Graph, kind: str) -> Report:
+    from concord_kg.validate import load_shapes, validate_graph
+
+    if kind == "registry":
+        from concord_kg.registry import validate_registry
+
+        return validate_registry(data)
+    return validate_graph(data, load_shapes(kind), ontology=_authored_ontology())
+
+
+def _authored_ontology() -> Graph:
+    """Return the authored ontology, as ``concord-kg validate`` uses it for ``sh:class`` checks (cached)."""
+    from concord_kg.ontology import load_ontology
+
+    extensions = current_app.extensions
+    if "concord.authored" not in extensions:
+        extensions["concord.authored"] = load_ontology()
+    return extensions["concord.authored"]
+
+
+def _validate_csv(body: bytes, kind: str) -> Report:
+    from concord_kg.classify import scenario_graph
+    from concord_kg.scenarios import read_csv_scenarios
+
+    classifier = _classifier()
+    with _request_file(body, ".csv") as path, _as_items(path, items=False):
+        if kind == "registry":
+            from concord_kg.registry import link_registry, registry_graph
+
+            data = registry_graph(link_registry(path, classifier=classifier), classifier)
+        elif kind == "scenario":
+            scenarios = list(read_csv_scenarios(path, classifier.decision, allow_partial=True))
+            data = scenario_graph(classifier.classify(scenarios), classifier.decision)
+        else:
+            raise UnsupportedMediaType("ontology shapes validate RDF, not CSV")
+    return _validate_rdf(data, kind)
+
+
+@contextmanager
+def _request_file(body: bytes, suffix: str) -> Iterator[Path]:
+    """Hold the request body in a temporary file (the readers take paths) and delete it after."""
+    with tempfile.TemporaryDirectory(prefix="concord-kg-request-") as folder:
+        path = Path(folder) / f"request{suffix}"
+        path.write_bytes(body)
+        yield path
+
+
+@contextmanager
+def _as_items(path: Path, *, items: bool = True) -> Iterator[None]:
+    """Re-word errors about the temporary file as errors about the request.
+
+    :param items: name rows as JSON array items (``item 0`` is the first object), else as
+        ``request body:LINE``.
+    """
+    try:
+        yield
+    except InputErrors as exc:
+        raise InputErrors([_reword(e, path, items) for e in exc.errors]) from None
+    except ConcordError as exc:
+        raise _reword(exc, path, items) from None
+
+
+def _reword(error: ConcordError, path: Path, items: bool) -> ConcordError:
+    if error.source != str(path) or isinstance(error, InputErrors):
+        return error
+    line: int | None = error.line
+    if items:
+        source = f"item {error.line - 2}" if error.line and error.line >= 2 else "request body"
+        line = None
+    else:
+        source = "request body"
+    return type(error)(
+        error.message, source=source, line=line, term=error.term, hint=error.hint, column=error.column
+    )
 
 
 def init_app(app: Flask) -> None:
