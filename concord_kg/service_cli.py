@@ -37,7 +37,7 @@ def _store_options(command: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         metavar="URL",
         help="Graph Store Protocol URL for loading with --endpoint "
-        "(default: the endpoint with /query or /sparql replaced by /store, as in Oxigraph).",
+        "(default: the endpoint itself, or /store next to an Oxigraph /query endpoint).",
     )
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -237,9 +237,10 @@ class RemoteStore(Store):
     """Any SPARQL 1.1 store over HTTP: queries through SPARQLWrapper, loads through the Graph Store Protocol.
 
     :param endpoint: the SPARQL query endpoint URL.
-    :param update_endpoint: the SPARQL update endpoint (default: ``endpoint``).
-    :param graph_store: the Graph Store Protocol URL (default: ``endpoint`` with a trailing
-        ``/query`` or ``/sparql`` replaced by ``/store``, Oxigraph's layout).
+    :param update_endpoint: the SPARQL update endpoint (default: ``endpoint``, or Oxigraph's
+        ``/update`` next to a ``/query`` endpoint).
+    :param graph_store: the Graph Store Protocol URL (default: ``endpoint``, or Oxigraph's ``/store``
+        next to a ``/query`` endpoint).
     :param timeout: seconds to wait for an answer.
     """
 
@@ -252,8 +253,8 @@ class RemoteStore(Store):
         timeout: float = 30.0,
     ) -> None:
         self.endpoint = endpoint
-        self.update_endpoint = update_endpoint or endpoint
-        self.graph_store = graph_store or _default_graph_store(endpoint)
+        self.update_endpoint = update_endpoint or _sibling(endpoint, "update")
+        self.graph_store = graph_store or _sibling(endpoint, "store")
         self.timeout = timeout
 
     def _wrapper(self, url: str) -> Any:
@@ -344,10 +345,10 @@ class RemoteStore(Store):
         return sorted(s["g"].value for s in result if isinstance(s["g"], ox.NamedNode))  # type: ignore[union-attr]
 
 
-def _default_graph_store(endpoint: str) -> str:
-    for suffix in ("/query", "/sparql"):
-        if endpoint.endswith(suffix):
-            return endpoint[: -len(suffix)] + "/store"
+def _sibling(endpoint: str, name: str) -> str:
+    """Return Oxigraph's ``/update`` or ``/store`` next to a ``/query`` endpoint (else the endpoint)."""
+    if endpoint.endswith("/query"):
+        return endpoint.removesuffix("/query") + "/" + name
     return endpoint
 
 

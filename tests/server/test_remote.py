@@ -1,0 +1,107 @@
+"""``--endpoint``: ``load`` and ``serve`` on a real ``oxigraph serve`` process (any SPARQL 1.1 store)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+from concord_kg.store import ONTOLOGY_GRAPH, RemoteStore, data_graph, ensure_ontology
+from tests.server.conftest import Listener, free_port, wait_for
+from tests.server.test_live import fetch, query_url
+
+OXIGRAPH = Path(sys.executable).with_name("oxigraph")
+pytestmark = pytest.mark.skipif(
+    not OXIGRAPH.exists(), reason="needs the oxigraph binary (pip install oxigraph)"
+)
+
+
+@pytest.fixture
+def oxigraph(tmp_path: Path) -> Iterator[str]:
+    """Start ``oxigraph serve`` on 127.0.0.1 with the union default graph; return its query URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(OXIGRAPH),
+            "serve",
+            "--location",
+            str(tmp_path / "oxi"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                wait_for(base + "/query?query=ASK%7B%7D", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+        yield base + "/query"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_remote_store_loads_ontology_once(oxigraph: str) -> None:
+    store = RemoteStore(oxigraph)
+    assert ensure_ontology(store) is True
+    assert ONTOLOGY_GRAPH in store.graphs()
+    assert ensure_ontology(store) is False
+
+
+def test_load_command_with_endpoint(oxigraph: str, tmp_path: Path) -> None:
+    data = tmp_path / "extra.ttl"
+    data.write_text("<urn:a> <urn:b> <urn:c> .\n", encoding="utf-8")
+    script = Path(sys.executable).with_name("concord-kg")
+    result = subprocess.run(
+        [str(script), "load", str(data), "--endpoint", oxigraph], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    store = RemoteStore(oxigraph)
+    assert data_graph("extra") in store.graphs()
+    assert bool(store.query("ASK { <urn:a> <urn:b> <urn:c> }"))
+
+
+def test_serve_with_endpoint(oxigraph: str, start_server: Callable[..., str], listener: Listener) -> None:
+    base = start_server("--endpoint", oxigraph, "--max-results", "20")
+    wrapper = SPARQLWrapper(base + "/sparql")
+    wrapper.setQuery("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    wrapper.setReturnFormat(JSON)
+    count = int(wrapper.query().convert()["results"]["bindings"][0]["n"]["value"])
+    assert count > 1000
+    status, headers, body = fetch(query_url(base, "SELECT * WHERE { ?s ?p ?o }"))
+    assert status == 200 and headers["X-Concord-Truncated"] == "true"
+    assert len(json.loads(body)["results"]["bindings"]) == 20
+    status, headers, body = fetch(query_url(base, "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 3"))
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    status, _, _ = fetch(
+        query_url(base, f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/> {{ ?s ?p ?o }} }}")
+    )
+    assert status == 403
+    status, _, body = fetch(base + "/queries/options-of-domain/run?notation=D3")
+    assert status == 200 and json.loads(body)["results"]["bindings"]
+    status, _, body = fetch(base + "/health")
+    assert status == 200 and json.loads(body)["store"] == oxigraph
+    status, _, _ = fetch(base + "/term/Coordinator", headers={"Accept": "text/turtle"})
+    assert status == 200
+    status, _, _ = fetch(
+        base + "/sparql",
+        data=b"INSERT DATA { <urn:x> <urn:y> <urn:z> }",
+        headers={"Content-Type": "application/sparql-update"},
+    )
+    assert status == 403
+    time.sleep(0.3)
+    assert listener.connections == 0
