@@ -7,6 +7,8 @@ of the text (which also expands ``\uXXXX`` escapes, so ``\u0053ERVICE`` is seen 
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +19,9 @@ from rdflib import URIRef
 from concord_kg.errors import ForbiddenQueryError, QueryError
 
 __all__ = ["Operation", "analyse_query", "analyse_update", "check_graphs"]
+
+#: rdflib's pyparsing grammar is not thread-safe (concurrent parses corrupt each other's results).
+_PARSER_LOCK = threading.Lock()
 
 Form = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
 _FORMS: dict[str, Form] = {
@@ -43,22 +48,52 @@ class Operation:
     graphs: frozenset[str] = frozenset()
 
 
-@lru_cache(maxsize=1024)
+#: Words whose presence anywhere in a query's text (any case) sends it through the full parse.
+_NEEDS_PARSE = re.compile(r"service|graph|from|load|\\u|\\U", re.IGNORECASE)
+#: A query's form, after its prologue, when the fast path applies.
+_FORM = re.compile(
+    r"\s*(?:(?:BASE\s*<[^<>\s]*>|PREFIX\s+[A-Za-z0-9_.-]*:\s*<[^<>\s]*>)\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b",
+    re.IGNORECASE,
+)
+
+
 def analyse_query(text: str) -> Operation:
-    """Parse a query; refuse ``SERVICE``; return its form and the graphs it names.
+    r"""Parse a query; refuse ``SERVICE``; return its form and the graphs it names.
+
+    Fast path: a text in which none of ``SERVICE``, ``GRAPH``, ``FROM``, ``LOAD`` or a ``\u``
+    escape occurs anywhere (in any case, even inside strings or IRIs) cannot federate or name a
+    graph, so only its form is read here and pyoxigraph does the full parse (a syntax error is
+    still a 400). Any other text gets rdflib's full parse, serialised because rdflib's grammar is
+    not thread-safe, and cached.
 
     :raises QueryError: the text is not a SPARQL query (an update sent as a query says so).
     :raises ForbiddenQueryError: the query uses ``SERVICE``.
     """
+    if not _NEEDS_PARSE.search(text):
+        form = _FORM.match(_COMMENT.sub("", text))
+        if form:
+            return Operation(form.group(1).upper())  # type: ignore[arg-type]
+    return _parse_query(text)
+
+
+#: A comment (a ``#`` outside IRIs and strings is good enough here: a wrong cut only loses the fast path).
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+@lru_cache(maxsize=1024)
+def _parse_query(text: str) -> Operation:
+    """Parse with rdflib and walk the algebra (see :func:`analyse_query`)."""
     from pyparsing import ParseException
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
     try:
-        parsed = translateQuery(parseQuery(text))
+        with _PARSER_LOCK:
+            parsed = translateQuery(parseQuery(text))
     except ParseException as exc:
         try:
-            parseUpdate(text)
+            with _PARSER_LOCK:
+                parseUpdate(text)
         except ParseException:
             raise QueryError(f"malformed SPARQL query: {_parse_message(exc)}") from None
         raise QueryError("this is a SPARQL update: send it as 'update', not 'query'") from None
@@ -91,7 +126,8 @@ def analyse_update(text: str) -> Operation:
     from rdflib.plugins.sparql.parser import parseUpdate
 
     try:
-        parsed = translateUpdate(parseUpdate(text))
+        with _PARSER_LOCK:
+            parsed = translateUpdate(parseUpdate(text))
     except ParseException as exc:
         raise QueryError(f"malformed SPARQL update: {_parse_message(exc)}") from None
     except Exception as exc:

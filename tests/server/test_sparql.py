@@ -133,7 +133,7 @@ def test_service_description(client: FlaskClient) -> None:
 def test_malformed_query_is_400_with_message(client: FlaskClient) -> None:
     response = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p "})
     assert response.status_code == 400
-    assert "syntax error" in problem(response)["detail"]
+    assert "malformed SPARQL" in problem(response)["detail"]
 
 
 def test_cors_headers_and_preflight(client: FlaskClient) -> None:
