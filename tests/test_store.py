@@ -88,3 +88,22 @@ def test_bad_scenario_csv_lists_errors(store: EmbeddedStore, tmp_path: Path) -> 
     with pytest.raises(InputErrors):
         load_file(store, path, graph=data_graph("bad"))
     assert data_graph("bad") not in store.graphs()
+
+
+def test_load_command_embedded(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from concord_kg.cli import main
+
+    data = tmp_path / "extra.ttl"
+    data.write_text("<urn:a> <urn:b> <urn:c> .\n", encoding="utf-8")
+    store_dir = tmp_path / "store"
+    result = CliRunner().invoke(main, ["load", str(data), "--store", str(store_dir), "--graph", "mine"])
+    assert result.exit_code == 0, result.output
+    assert "1 triples" in result.output
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("<urn:a> <urn:b> .\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["load", str(bad), "--store", str(store_dir)])
+    assert result.exit_code == 2 and "bad.ttl" in result.output
+    with EmbeddedStore(store_dir) as store:
+        assert data_graph("mine") in store.graphs() and data_graph("bad") not in store.graphs()
