@@ -98,6 +98,7 @@ def wait_ready(port: int, path: str, timeout: float = 120.0) -> None:
 def drive(port: int, path: str, items: int, seconds: float, concurrency: int) -> dict:
     """Send the query mix from ``concurrency`` keep-alive clients for ``seconds``; collect latencies."""
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     errors = [0]
     samples: dict[str, str] = {}
     lock = threading.Lock()
@@ -106,10 +107,10 @@ def drive(port: int, path: str, items: int, seconds: float, concurrency: int) ->
     def client(seed: int) -> None:
         rng = random.Random(seed)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        mine: list[float] = []
+        mine: list[tuple[str, float]] = []
         failed = 0
         while time.monotonic() < stop_at:
-            for _, query in queries(items, rng):
+            for kind, query in queries(items, rng):
                 body = urllib.parse.urlencode({"query": query})
                 started = time.perf_counter()
                 try:
@@ -133,11 +134,13 @@ def drive(port: int, path: str, items: int, seconds: float, concurrency: int) ->
                     conn.close()
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
                 if ok:
-                    mine.append(time.perf_counter() - started)
+                    mine.append((kind, time.perf_counter() - started))
                 else:
                     failed += 1
         with lock:
-            latencies.extend(mine)
+            for kind, seconds in mine:
+                latencies.append(seconds)
+                by_kind.setdefault(kind, []).append(seconds)
             errors[0] += failed
 
     started = time.monotonic()
@@ -150,6 +153,7 @@ def drive(port: int, path: str, items: int, seconds: float, concurrency: int) ->
     latencies.sort()
     return {
         "samples": samples,
+        "p50_by_query": {k: statistics.median(v) * 1000 for k, v in sorted(by_kind.items())},
         "requests": len(latencies),
         "errors": errors[0],
         "rps": len(latencies) / elapsed,
@@ -262,6 +266,10 @@ def main() -> None:
                 f"{name:18} {r['requests']:9d} {r['errors']:7d} {r['rps']:9.1f} "
                 f"{r['p50']:9.1f} {r['p99']:9.1f}"
             )
+        print("\np50 ms by query: " + ", ".join(f"{k}" for k in ("point", "group", "regex", "2hop")))
+        for name, r in results.items():
+            cells = "  ".join(f"{k} {v:.1f}" for k, v in r["p50_by_query"].items())
+            print(f"  {name:18} {cells}")
         for name, r in results.items():
             for kind, text in r["samples"].items():
                 print(f"  {name} error {kind}: {text}")
