@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from concord_kg import __version__
+from concord_kg.files import write_atomic
 from concord_kg.ontology import CKG, ONTOLOGY_IRI, load_ontology, prefixes, taxonomy_terms
 
 __all__ = ["ARTEFACTS", "build_release", "release_graph", "skos_scheme", "SCHEME"]
@@ -105,7 +104,7 @@ def build_release(out: Path, *, graph: Graph | None = None, version: str = __ver
     }
     for kind, make in serialisers.items():
         path = out / ARTEFACTS[kind]
-        _write_atomic(path, make())
+        write_atomic(path, make())
         written[kind] = path
     return written
 
@@ -177,16 +176,3 @@ def _doc_term(graph: Graph, iri: URIRef) -> dict:
         "parents": [link for link in links(RDFS.subClassOf) if link["iri"].startswith(str(CKG))],
         "concerns": links(CKG.concerns),
     }
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -22,10 +22,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import sys
-import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -42,6 +40,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from concord_kg import __version__
 from concord_kg.errors import MappingError
+from concord_kg.files import write_atomic
 from concord_kg.ontology import CKG, Term, load_ontology, prefixes, term_info
 
 __all__ = [
@@ -580,22 +579,9 @@ def harmonise_file(
     if sssom is not None:
         mapping = io.StringIO()
         write_sssom(result, mapping, dataset=path.stem)
-        _write_file(mapping.getvalue(), sssom)
+        write_atomic(sssom, mapping.getvalue())
     if out is not None:
-        _write_file(table.getvalue(), out)
+        write_atomic(out, table.getvalue())
     else:
         (stdout or sys.stdout).write(table.getvalue())
     return result
-
-
-def _write_file(text: str, out: Path) -> None:
-    """Write through a temporary file renamed into place, so a failure leaves no partial file."""
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".partial")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

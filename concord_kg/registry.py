@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 from concord_kg.classify import Classification, Classifier, scenario_graph
 from concord_kg.decision import Model
 from concord_kg.errors import InputErrors, MappingError, ScenarioError
+from concord_kg.files import write_atomic
 from concord_kg.ontology import CKG
 from concord_kg.scenarios import Scenario, read_csv_scenarios
 from concord_kg.validate import Report, load_shapes, validate_graph
@@ -359,18 +358,10 @@ def link_file(
 
 
 def _emit(text: str, out: Path | None, stdout: IO[str] | None) -> None:
-    """Write ``text`` to ``out`` through a temporary file renamed into place, or to ``stdout``."""
+    """Write ``text`` to ``out`` (atomically) or to ``stdout``."""
     if out is None:
         import sys
 
         (stdout or sys.stdout).write(text)
         return
-    fd, tmp = tempfile.mkstemp(dir=out.parent or None, suffix=".partial")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(out, text)
