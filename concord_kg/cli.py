@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from concord_kg import __version__
-from concord_kg.errors import ConcordError
+from concord_kg.cli_base import CONTEXT, user_errors
+from concord_kg.data_cli import harmonise, link
+from concord_kg.query_cli import query
+from concord_kg.service_cli import load, serve
 
 __all__ = ["main"]
 
-_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-
-def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Print a :class:`ConcordError` as ``file:line: message`` lines and exit 2 (traceback with --debug)."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ConcordError as exc:
-            if click.get_current_context().find_root().params.get("debug"):
-                raise
-            click.echo(str(exc), err=True)
-            sys.exit(2)
-
-    return wrapper
-
-
-@click.group(context_settings=_CONTEXT)
+@click.group(context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="concord-kg")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 def main(debug: bool) -> None:
@@ -46,7 +28,7 @@ def main(debug: bool) -> None:
     """
 
 
-@main.command(context_settings=_CONTEXT)
+@main.command(context_settings=CONTEXT)
 @click.option(
     "-o",
     "--out",
@@ -55,7 +37,7 @@ def main(debug: bool) -> None:
     show_default=True,
     help="Folder for the artefacts.",
 )
-@_user_errors
+@user_errors
 def build(out: Path) -> None:
     """Write the release artefacts: merged Turtle, RDF/XML, JSON-LD, SKOS scheme, HTML docs."""
     from concord_kg.build import build_release
@@ -67,7 +49,7 @@ def build(out: Path) -> None:
     click.echo(f"built {len(written)} artefacts in {time.perf_counter() - start:.1f} s")
 
 
-@main.command(context_settings=_CONTEXT)
+@main.command(context_settings=CONTEXT)
 @click.option("--no-reasoner", is_flag=True, help="Skip the HermiT run (SHACL checks only).")
 @click.option(
     "--ontology",
@@ -76,7 +58,7 @@ def build(out: Path) -> None:
     default=None,
     help="Folder of ontology modules to check (default: the project's ontology/).",
 )
-@_user_errors
+@user_errors
 def check(no_reasoner: bool, directory: Path | None) -> None:
     """Check the ontology: SHACL quality shapes, HermiT consistency, model definitions.
 
@@ -91,7 +73,7 @@ def check(no_reasoner: bool, directory: Path | None) -> None:
     sys.exit(0 if result.passed else 1)
 
 
-@main.command(context_settings=_CONTEXT)
+@main.command(context_settings=CONTEXT)
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
     "--engine",
@@ -114,7 +96,7 @@ def check(no_reasoner: bool, directory: Path | None) -> None:
     help="Accept blank values: a scenario gets a model only if its known values entail one; "
     "a 'candidates' column lists the models still possible.",
 )
-@_user_errors
+@user_errors
 def classify(file: Path, engine: str, fmt: str, out: Path | None, allow_partial: bool) -> None:
     """Classify the patient scenarios in FILE (CSV, Turtle or JSON-LD) into the ten models.
 
@@ -141,7 +123,7 @@ def _model_key(notation: str) -> int:
     return int(notation[1:]) if notation[1:].isdigit() else 10**6
 
 
-@main.command(context_settings=_CONTEXT)
+@main.command(context_settings=CONTEXT)
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
     "--shapes",
@@ -150,7 +132,7 @@ def _model_key(notation: str) -> int:
     show_default=True,
     help="Which shapes file of shapes/ to validate against (ontology, scenario, registry...).",
 )
-@_user_errors
+@user_errors
 def validate(file: Path, kind: str) -> None:
     """Validate an RDF FILE with the project's SHACL shapes. Exits 1 if it does not conform."""
     from concord_kg.ontology import load_graph, load_ontology
@@ -162,19 +144,9 @@ def validate(file: Path, kind: str) -> None:
     sys.exit(0 if report.conforms else 1)
 
 
-from concord_kg.service_cli import load, serve  # noqa: E402 - needs main's helpers defined above
+for _command in (load, serve, harmonise, link, query):
+    main.add_command(_command)
 
-main.add_command(load)
-main.add_command(serve)
-
-from concord_kg.data_cli import harmonise, link  # noqa: E402 - needs main's helpers defined above
-
-main.add_command(harmonise)
-main.add_command(link)
-
-from concord_kg.query_cli import query  # noqa: E402 - own module, registered here
-
-main.add_command(query)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from concord_kg.cli import _CONTEXT, _user_errors
+from concord_kg.cli_base import CONTEXT, user_errors
 
 __all__ = ["harmonise", "link"]
 
 
-@click.command(context_settings=_CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--column", required=True, help="The column whose values are mapped (header name).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
@@ -41,7 +41,7 @@ __all__ = ["harmonise", "link"]
     help="Exit 1 when the share of distinct values mapped is below this rate (0-1).",
 )
 @click.option("--sheet", default=None, help="Worksheet of an XLSX file (default: the first).")
-@_user_errors
+@user_errors
 def harmonise(
     file: Path,
     column: str,
@@ -74,7 +74,7 @@ def harmonise(
         raise SystemExit(1)
 
 
-@click.command(context_settings=_CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
     "--ordo",
@@ -91,7 +91,7 @@ def harmonise(
     default=None,
     help="Output file (default: standard output). Nothing is written if the input has errors.",
 )
-@_user_errors
+@user_errors
 def link(file: Path, ordo: Path | None, fmt: str, summary: bool, out: Path | None) -> None:
     """Link a registry extract: ORPHAcodes to ORDO IRIs, each patient's scenario to its model.
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from concord_kg.errors import ConcordError, QueryError
+from concord_kg.cli_base import CONTEXT, user_errors
+from concord_kg.errors import QueryError
 
 if TYPE_CHECKING:
     from pyoxigraph import Store
@@ -74,22 +72,6 @@ def _load_rdflib_graph(store: Store, graph: Any, graph_iri: str) -> None:
     )
 
 
-def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Print a :class:`ConcordError` in one line and exit 2 (as the other commands do)."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ConcordError as exc:
-            if click.get_current_context().find_root().params.get("debug"):
-                raise
-            click.echo(str(exc), err=True)
-            sys.exit(2)
-
-    return wrapper
-
-
 def _parse_param(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
     given: dict[str, str] = {}
     for item in values:
@@ -100,7 +82,7 @@ def _parse_param(_ctx: click.Context, _param: click.Parameter, values: tuple[str
     return given
 
 
-@click.command("query", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.command("query", context_settings=CONTEXT)
 @click.argument("name", required=False)
 @click.option(
     "-p",
@@ -120,7 +102,7 @@ def _parse_param(_ctx: click.Context, _param: click.Parameter, values: tuple[str
     help="Extra RDF file to query with the ontology (scenarios, registry data); repeatable.",
 )
 @click.option("--list", "list_queries", is_flag=True, help="List the saved queries and their parameters.")
-@_user_errors
+@user_errors
 def query(
     name: str | None, params: dict[str, str], fmt: str, data: tuple[Path, ...], list_queries: bool
 ) -> None:

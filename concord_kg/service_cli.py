@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from concord_kg.cli import _CONTEXT, _user_errors
+from concord_kg.cli_base import CONTEXT, user_errors
 from concord_kg.store import DEFAULT_STORE_DIR
 
 __all__ = ["load", "serve"]
@@ -46,7 +46,7 @@ def _store_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.command(context_settings=_CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
@@ -59,7 +59,7 @@ def _store_options(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option("--replace", is_flag=True, help="Empty the graph before loading.")
 @_store_options
-@_user_errors
+@user_errors
 def load(
     files: tuple[Path, ...],
     graph: str | None,
@@ -84,7 +84,7 @@ def load(
             click.echo(f"{path}: {count} triples → <{iri}>")
 
 
-@click.command(context_settings=_CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @_store_options
@@ -96,7 +96,7 @@ def load(
 )
 @click.option("--workers", default=None, type=int, help="Query worker processes [default: 2].")
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (read-only otherwise).")
-@_user_errors
+@user_errors
 def serve(
     host: str,
     port: int,
