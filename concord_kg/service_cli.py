@@ -73,7 +73,7 @@ def load(
     A scenario CSV is classified first (fast engine) and stored with each scenario's model.
     The ontology graphs are (re)loaded too if the ontology changed since the last load.
     """
-    from concord_kg.store import data_graph, ensure_ontology, load_file, open_store
+    from concord_kg.store import EmbeddedStore, data_graph, ensure_ontology, load_file, open_store
 
     with open_store(store_dir, endpoint=endpoint, graph_store=graph_store) as store:
         if ensure_ontology(store):
@@ -82,6 +82,8 @@ def load(
             iri = data_graph(graph or path.stem)
             count = load_file(store, path, graph=iri, replace=replace and (graph is None or index == 0))
             click.echo(f"{path}: {count} triples → <{iri}>")
+        if isinstance(store, EmbeddedStore):
+            store.settle()  # compact now, not later under a running server's read-only workers
 
 
 @click.command(context_settings=CONTEXT)

@@ -159,6 +159,7 @@ class EmbeddedStore(Store):
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         try:
             if read_only:
                 self._store = ox.Store.read_only(str(self.path))
@@ -171,6 +172,15 @@ class EmbeddedStore(Store):
                 source=str(self.path),
                 hint="is another concord-kg process using it? then use --endpoint to reach its server",
             ) from exc
+
+    def settle(self) -> None:
+        """Flush writes and compact the store now.
+
+        A later background compaction would remove files that read-only openers (the query
+        workers) still read.
+        """
+        self._store.flush()
+        self._store.optimize()
 
     def query(
         self,
@@ -226,10 +236,8 @@ class EmbeddedStore(Store):
         """Flush writes (read-only stores have none) and drop the handle."""
         store = getattr(self, "_store", None)
         if store is not None:
-            try:
+            if not self.read_only:
                 store.flush()
-            except OSError:
-                pass  # read-only stores cannot flush
             self._store = None  # type: ignore[assignment]
 
 

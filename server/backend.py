@@ -52,8 +52,15 @@ class Backend:
                 graph_store=self.config.get("GRAPH_STORE"),
                 timeout=float(self.config["QUERY_TIMEOUT"]),
             )
-            ensure_ontology(store)
+            reloaded = ensure_ontology(store)
             if isinstance(store, EmbeddedStore):
+                if reloaded:
+                    store.settle()
+                if not self.config.get("ALLOW_UPDATE"):
+                    # No writer stays open: RocksDB compactions by a writer would delete files the
+                    # read-only workers still read.
+                    store.close()
+                    store = EmbeddedStore(store.path, read_only=True)
                 from server.pool import WorkerPool
 
                 pool = WorkerPool(
@@ -124,6 +131,8 @@ class Backend:
     def _changed(self) -> None:
         self._graphs = None
         if self._pool is not None:
+            if isinstance(self._store, EmbeddedStore):
+                self._store.settle()
             self._pool.refresh()
 
     @property

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from concord_kg.errors import ConcordError, QueryError, StoreError
 from server.results import Answer, Job, execute
@@ -77,10 +79,24 @@ class WorkerPool:
     def run(self, job: Job) -> Answer:
         """Evaluate ``job`` in a free worker within the time limit.
 
+        A worker whose view of the store went stale (a writer compacted files away) is replaced and
+        the job is run once more in the fresh worker.
+
         :raises QueryTimeout: the query overran (its worker was replaced).
         :raises PoolBusy: no worker came free within the time limit.
         :raises QueryError: the store refused the query.
         """
+        status, payload = self._run_once(job)
+        if status == "error" and payload[0] == "stale":
+            status, payload = self._run_once(job)
+        if status == "ok":
+            return payload
+        kind, message = payload
+        if kind == "query":
+            raise QueryError(message)
+        raise StoreError(f"the store failed: {message}")
+
+    def _run_once(self, job: Job) -> tuple[str, Any]:
         try:
             worker = self._idle.get(timeout=self.timeout)
         except queue.Empty:
@@ -101,14 +117,12 @@ class WorkerPool:
         except (EOFError, OSError) as exc:
             self._replace(worker)
             raise StoreError("a query worker stopped unexpectedly; try again") from exc
-        self._idle.put(worker)
+        if status == "error" and payload[0] == "stale":
+            self._replace(worker)
+        else:
+            self._idle.put(worker)
         _LOG.debug("query answered in %.3f s", time.monotonic() - started)
-        if status == "ok":
-            return payload
-        kind, message = payload
-        if kind == "query":
-            raise QueryError(message)
-        raise StoreError(f"the store failed: {message}")
+        return status, payload
 
     def close(self) -> None:
         """Stop every worker."""
@@ -141,6 +155,10 @@ class WorkerPool:
         worker.conn.close()
 
 
+#: Errors that mean a read-only opener's view of the store files went stale.
+_STALE = re.compile(r"Corruption|No such file or directory|IO error")
+
+
 def _serve(conn: Connection, store_path: str) -> None:
     """Worker loop: open the store read-only on first use, answer jobs until the pipe closes."""
     from concord_kg.store import EmbeddedStore
@@ -157,9 +175,18 @@ def _serve(conn: Connection, store_path: str) -> None:
             store = None
             continue
         try:
-            if store is None:
-                store = EmbeddedStore(store_path, read_only=True)
-            conn.send(("ok", execute(store, payload)))
+            try:
+                if store is None:
+                    store = EmbeddedStore(store_path, read_only=True)
+                answer = execute(store, payload)
+            except (OSError, RuntimeError, ConcordError) as exc:
+                if not _STALE.search(str(exc)):
+                    raise
+                # A writer (an update, or `concord-kg load`) compacted files away since this worker
+                # opened the store; a fresh process sees the current files.
+                conn.send(("error", ("stale", str(exc))))
+                return
+            conn.send(("ok", answer))
         except ConcordError as exc:
             conn.send(("error", ("query" if isinstance(exc, QueryError) else "store", str(exc))))
         except RuntimeError as exc:  # pyoxigraph evaluation errors (e.g. unsupported function)
