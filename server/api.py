@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -128,11 +129,38 @@ def validate() -> Response:
 
 
 def _parse_rdf(body: bytes, fmt: str) -> Graph:
+    if fmt == "json-ld":
+        _refuse_remote_contexts(body)
     try:
         return Graph().parse(data=body, format=fmt)
     except Exception as exc:  # rdflib's parsers raise several types
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         raise DataLoadError(f"the body is not valid {fmt}: {lines[-1][:300]}") from exc
+
+
+def _refuse_remote_contexts(body: bytes) -> None:
+    """Refuse JSON-LD that names a context by IRI: rdflib would fetch it (the server makes no requests)."""
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise DataLoadError(f"the body is not valid JSON-LD: {exc}") from exc
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("@context", "@import") and _names_iri(value):
+                    raise DataLoadError(
+                        "JSON-LD contexts given by IRI are not fetched by this server",
+                        hint="put the context inline in the document",
+                    )
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _names_iri(value: object) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and any(isinstance(v, str) for v in value))
 
 
 def _validate_rdf(data: Graph, kind: str) -> Report:

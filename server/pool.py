@@ -155,8 +155,9 @@ class WorkerPool:
         worker.conn.close()
 
 
-#: Errors that mean a read-only opener's view of the store files went stale.
-_STALE = re.compile(r"Corruption|No such file or directory|IO error")
+#: Errors that mean a read-only opener's view of the store files went stale: RocksDB's own messages,
+#: matched at the start only (a query's text, e.g. a function IRI, may appear later in a message).
+_STALE = re.compile(r"(?:Corruption|IO error): ")
 
 
 def _serve(conn: Connection, store_path: str) -> None:
@@ -180,7 +181,7 @@ def _serve(conn: Connection, store_path: str) -> None:
                     store = EmbeddedStore(store_path, read_only=True)
                 answer = execute(store, payload)
             except (OSError, RuntimeError, ConcordError) as exc:
-                if not _STALE.search(str(exc)):
+                if isinstance(exc, QueryError) or not _STALE.match(str(exc)):
                     raise
                 # A writer (an update, or `concord-kg load`) compacted files away since this worker
                 # opened the store; a fresh process sees the current files.

@@ -91,3 +91,30 @@ def test_validate_bad_turtle_is_400(client: FlaskClient) -> None:
 def test_validate_unknown_shapes_and_media_type(client: FlaskClient) -> None:
     assert client.post("/api/validate?shapes=nope", data=b"", content_type="text/turtle").status_code == 400
     assert client.post("/api/validate", data=b"x", content_type="image/png").status_code == 415
+
+
+def test_validate_refuses_json_ld_with_a_remote_context(client: FlaskClient, listener) -> None:
+    for context in (f"http://127.0.0.1:{listener.port}/ctx.jsonld", [f"http://127.0.0.1:{listener.port}/c"]):
+        body = json.dumps({"@context": context, "@id": "urn:s", "@type": "Scenario"})
+        response = client.post(
+            "/api/validate?shapes=scenario", data=body, headers={"Content-Type": "application/ld+json"}
+        )
+        assert response.status_code == 400, response.get_json()
+        assert "not fetched" in response.get_json()["detail"]
+    assert listener.connections == 0
+
+
+def test_validate_json_ld_with_an_inline_context(client: FlaskClient) -> None:
+    body = json.dumps(
+        {
+            "@context": {"ckg": "https://w3id.org/concord-kg/"},
+            "@id": "urn:s",
+            "@type": "ckg:Scenario",
+            "ckg:hasSpecialistCentreAccess": {"@id": "ckg:TravelAbilityNo"},
+        }
+    )
+    response = client.post(
+        "/api/validate?shapes=scenario", data=body, headers={"Content-Type": "application/ld+json"}
+    )
+    assert response.status_code == 200
+    assert response.get_json()["conforms"] is False

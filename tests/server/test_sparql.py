@@ -269,3 +269,11 @@ def test_update_when_allowed(client: FlaskClient) -> None:
     assert json.loads(found.data)["results"]["bindings"][0]["o"]["value"] == "c"
     load = client.post("/sparql", data={"update": "LOAD <http://127.0.0.1:9/x.ttl>"})
     assert load.status_code == 403
+
+
+def test_error_text_that_looks_like_a_storage_error_is_a_400(client: FlaskClient) -> None:
+    """A query cannot pass for a stale store (which would make the pool replace its workers)."""
+    for _ in range(2):
+        response = client.get("/sparql", query_string={"query": "SELECT (<http://x/Corruption>(1) AS ?x) {}"})
+        assert response.status_code == 400, response.get_json()
+        assert response.mimetype == "application/problem+json"
