@@ -181,6 +181,8 @@ def classify_file(
     if progress:
         scenarios = _with_progress(scenarios, path)
     target_dir = out.parent if out else None
+    if target_dir is not None:
+        target_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", newline="", delete=False, dir=target_dir, suffix=".partial"
     ) as tmp:

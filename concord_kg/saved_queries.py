@@ -136,13 +136,16 @@ def parse_term(text: str) -> Term:
     quoted = _QUOTED.fullmatch(value)
     if quoted:
         lexical = _unescape(quoted.group(2))
-        if quoted.group(3):
-            return Literal(lexical, language=quoted.group(3))
-        if quoted.group(4):
-            datatype = parse_term(quoted.group(4))
-            if not isinstance(datatype, NamedNode):
-                raise QueryError(f"datatype of {text!r} is not an IRI", term=text)
-            return Literal(lexical, datatype=datatype)
+        try:
+            if quoted.group(3):
+                return Literal(lexical, language=quoted.group(3))
+            if quoted.group(4):
+                datatype = parse_term(quoted.group(4))
+                if not isinstance(datatype, NamedNode):
+                    raise QueryError(f"datatype of {text!r} is not an IRI", term=text)
+                return Literal(lexical, datatype=datatype)
+        except ValueError as exc:  # pyoxigraph refuses malformed language tags
+            raise QueryError(f"not a valid literal: {text!r} ({exc})", term=text) from exc
         return Literal(lexical)
     if _INTEGER.fullmatch(value):
         return Literal(value, datatype=NamedNode(_XSD + "integer"))

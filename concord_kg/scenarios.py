@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +84,24 @@ def read_csv_scenarios(
         ORPHAcode column uses this).
     :param blank_hint: said in brackets after "blank value" when a decision cell is empty.
     """
-    checks = checks or {}
+    try:
+        yield from _read_csv(path, decision, allow_partial, id_column, checks or {}, blank_hint)
+    except UnicodeDecodeError as exc:
+        problem = ScenarioError(f"not UTF-8 text (byte {exc.start} cannot be decoded)", source=str(path))
+        raise InputErrors([problem]) from exc
+    except csv.Error as exc:
+        raise InputErrors([ScenarioError(f"not a readable CSV file: {exc}", source=str(path))]) from exc
+
+
+def _read_csv(
+    path: Path,
+    decision: DecisionModel,
+    allow_partial: bool,
+    id_column: str,
+    checks: Mapping[str, Callable[[str], str | None]],
+    blank_hint: str | None,
+) -> Iterator[Scenario]:
+    """Read the rows of :func:`read_csv_scenarios` (which turns decoding errors into input errors)."""
     source = str(path)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -235,7 +253,8 @@ def read_rdf_scenarios(
     except OSError as exc:
         raise ScenarioError(f"cannot read: {exc.strerror}", source=source) from exc
     except Exception as exc:  # rdflib's parsers raise several types
-        raise InputErrors([ScenarioError(f"unparsable RDF: {exc}".strip(), source=source)]) from exc
+        message = " ".join(str(exc).split())  # one line, as every input error
+        raise InputErrors([ScenarioError(f"unparsable RDF: {message}", source=source)]) from exc
     subjects = sorted(s for s in graph.subjects(RDF.type, CKG.Scenario) if isinstance(s, URIRef))
     if not subjects:
         raise InputErrors([ScenarioError("no ckg:Scenario individuals found", source=source)])
@@ -243,6 +262,13 @@ def read_rdf_scenarios(
     if not report.conforms:
         raise InputErrors(
             [ScenarioError(f"{r.focus}: {r.message}", source=source, term=r.focus) for r in report.results]
+        )
+    idents = {s: str(graph.value(s, DCTERMS.identifier) or s) for s in subjects}
+    counts = Counter(idents.values())
+    duplicates = sorted(i for i, n in counts.items() if n > 1)
+    if duplicates:
+        raise InputErrors(
+            [ScenarioError(f"duplicate scenario id {i!r}", source=source, term=i) for i in duplicates]
         )
     for subject in subjects:
         ident = graph.value(subject, DCTERMS.identifier)

@@ -132,7 +132,7 @@ def _query_page(name: str) -> tuple[str, int]:
         try:
             table = _run(query, given, "application/sparql-results+json", HTML_ROWS)
         except ConcordError as exc:
-            error, status = exc.message, 400
+            error, status = exc.message, exc.http_status
     page = render_template(
         "pages/query.html", query=query, values=values, given=given, table=table, error=error
     )

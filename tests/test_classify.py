@@ -247,3 +247,30 @@ def test_ids_that_need_quoting_survive_the_csv_round_trip(tmp_path: Path) -> Non
     with out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     assert [r[:2] for r in rows[1:]] == [["a,b", "M1"], ['say "hi"', "M10"]]
+
+
+def test_a_file_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
+    src = tmp_path / "latin1.csv"
+    src.write_bytes((HEADER + "\ncafé,yes,yes,yes,yes,yes\n").encode("latin-1"))
+    result = CliRunner().invoke(main, ["classify", str(src)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(f"{src}: not UTF-8 text")
+
+
+def test_output_folder_is_created(tmp_path: Path) -> None:
+    src = _write(tmp_path, HEADER + "\ns1,yes,yes,yes,yes,yes\n")
+    out = tmp_path / "new" / "folder" / "out.csv"
+    classify_file(src, out)
+    assert out.read_text(encoding="utf-8").startswith("id,model")
+
+
+def test_rdf_scenarios_with_the_same_id_are_rejected(tmp_path: Path) -> None:
+    src = _write(
+        tmp_path,
+        """@prefix ckg: <https://w3id.org/concord-kg/> . @prefix dcterms: <http://purl.org/dc/terms/> .
+        <urn:s:1> a ckg:Scenario ; dcterms:identifier "same" .
+        <urn:s:2> a ckg:Scenario ; dcterms:identifier "same" .""",
+        "dup.ttl",
+    )
+    with pytest.raises(InputErrors, match="duplicate scenario id 'same'"):
+        classify_file(src, tmp_path / "out.csv", allow_partial=True)

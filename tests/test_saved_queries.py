@@ -488,3 +488,8 @@ def test_runs_on_the_embedded_knowledge_graph_store(tmp_path: Path) -> None:
             kg_store, "models-by-coordination-role", {"role": "ckg:PointOfContactForPatients"}
         )
         assert [row["notation"].value for row in solutions] == ["M1", "M3", "M5", "M7", "M9"]
+
+
+def test_malformed_language_tag_is_a_query_error() -> None:
+    with pytest.raises(QueryError, match="not a valid literal"):
+        parse_term('"x"@abcdefghijklmnopq')
