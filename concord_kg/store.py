@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -241,6 +242,24 @@ class EmbeddedStore(Store):
             self._store = None  # type: ignore[assignment]
 
 
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def _with_values(sparql: str, substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode]) -> str:
+    """Bind variables by a ``VALUES`` block opening the outermost ``WHERE`` group."""
+    from concord_kg.errors import QueryError
+
+    if any(isinstance(v, ox.BlankNode) for v in substitutions.values()):
+        raise QueryError("a blank node cannot be sent to a remote store as a parameter value")
+    where = _WHERE.search(sparql)
+    if where is None:
+        raise QueryError("a query with parameters needs a WHERE clause to run on a remote store")
+    names = " ".join(f"?{k}" for k in substitutions)
+    values = " ".join(str(v) for v in substitutions.values())
+    block = f" VALUES ({names}) {{ ({values}) }} "
+    return sparql[: where.end()] + block + sparql[where.end() :]
+
+
 class RemoteStore(Store):
     """Any SPARQL 1.1 store over HTTP: queries through SPARQLWrapper, loads through the Graph Store Protocol.
 
@@ -283,8 +302,9 @@ class RemoteStore(Store):
     ) -> QueryResult:
         """Send the query; parse the answer into pyoxigraph objects.
 
-        Substitutions are sent as a trailing ``VALUES`` block (values are serialised terms, never
-        raw text), since SEP-0007 is not part of the protocol.
+        Substitutions are sent as a ``VALUES`` block at the start of the query's outermost
+        ``WHERE`` group, so filters in it see the bound values (values are serialised RDF terms,
+        never raw text): SEP-0007 substitutions are not part of the protocol.
         """
         from SPARQLWrapper import JSON, POST, TURTLE
 
@@ -292,9 +312,7 @@ class RemoteStore(Store):
         wrapper.setMethod(POST)
         wrapper.setRequestMethod("postdirectly")
         if substitutions:
-            names = " ".join(f"?{k}" for k in substitutions)
-            values = " ".join(str(v) for v in substitutions.values())
-            sparql = f"{sparql}\nVALUES ({names}) {{ ({values}) }}"
+            sparql = _with_values(sparql, substitutions)
         wrapper.setQuery(sparql)
         for graph in default_graph or ():
             wrapper.addDefaultGraph(graph)

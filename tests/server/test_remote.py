@@ -105,3 +105,22 @@ def test_serve_with_endpoint(oxigraph: str, start_server: Callable[..., str], li
     assert status == 403
     time.sleep(0.3)
     assert listener.connections == 0
+
+
+@pytest.mark.parametrize("name", ["search-terms", "options-of-domain", "models-by-coordination-role"])
+def test_saved_queries_give_the_same_rows_on_a_remote_store(oxigraph: str, tmp_path: Path, name: str) -> None:
+    """Parameters reach the remote store as VALUES at the start of the WHERE group, so FILTERs see them."""
+    from concord_kg.saved_queries import run_saved_query
+    from concord_kg.store import EmbeddedStore
+
+    remote = RemoteStore(oxigraph)
+    ensure_ontology(remote)
+    with EmbeddedStore(tmp_path / "local") as local:
+        ensure_ontology(local)
+        expected = sorted(str(sorted(s)) for s in _rows(run_saved_query(local, name, {})))
+    got = sorted(str(sorted(s)) for s in _rows(run_saved_query(remote, name, {})))
+    assert got and got == expected
+
+
+def _rows(result) -> list[list[tuple[str, str]]]:
+    return [[(v.value, str(s[v])) for v in result.variables if s[v] is not None] for s in result]
