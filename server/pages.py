@@ -27,7 +27,7 @@ from concord_kg.saved_queries import (
 from server.browse import breadcrumbs, taxonomy_tree, term_relations
 from server.decide import NOT_RECOVERED, model_offer, next_step, read_answers, step_link
 from server.results import Job
-from server.terms import SearchIndex
+from server.terms import search_index
 
 __all__ = ["bp", "init_app"]
 
@@ -53,13 +53,6 @@ def _decision() -> DecisionModel:
     return extensions["concord.decision"]
 
 
-def _search_index() -> SearchIndex:
-    extensions = current_app.extensions
-    if "concord.search" not in extensions:
-        extensions["concord.search"] = SearchIndex(_graph())
-    return extensions["concord.search"]
-
-
 def _wants_html() -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
 
@@ -74,7 +67,7 @@ def home() -> str:
 def find() -> str:
     """Show the terms matching ``q`` (the search box's answer when JavaScript is off)."""
     query = request.args.get("q", "").strip()
-    results = _search_index().search(query, limit=50) if query else []
+    results = search_index().search(query, limit=50) if query else []
     for hit in results:
         hit["href"] = (
             "/term/" + hit["iri"].removeprefix(str(CKG)) if hit["iri"].startswith(str(CKG)) else hit["iri"]

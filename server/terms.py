@@ -6,8 +6,6 @@ SSSOM mappings), so a term added to ``ontology/`` appears here without code chan
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,6 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from concord_kg.harmonise import normalise as harmonise_normalise
 from concord_kg.ontology import CKG, prefixes, resolve_term
 from server.sparql import negotiate
 
@@ -37,34 +36,15 @@ _RDFLIB = {
     "application/rdf+xml": "xml",
 }
 _MATCHES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
-#: British/American and other spelling variants folded together before matching (per word).
-_VARIANTS = (
-    (re.compile(r"isation"), "ization"),
-    (re.compile(r"is(e|ed|es|ing)$"), r"iz\1"),
-    (re.compile(r"yse$"), "yze"),
-    (re.compile(r"our$"), "or"),
-    (re.compile(r"tre$"), "ter"),
-    (re.compile(r"ae"), "e"),
-    (re.compile(r"oe"), "e"),
-    (re.compile(r"ll(ed|ing|or)"), r"l\1"),
-    (re.compile(r"programme"), "program"),
-)
 
 
 def normalise(text: str) -> list[str]:
-    """Return the words of ``text`` folded for matching: lower case, no accents, hyphens joined, US spelling.
+    """Return the words of ``text`` folded for matching, exactly as harmonisation folds labels.
 
-    >>> normalise("Care co-ordinator organisation")
-    ['care', 'coordinator', 'organization']
+    >>> normalise("Care co-ordinator organization")
+    ['care', 'coordinator', 'organisation']
     """
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"(?<=\w)[-\u2010](?=\w)", "", text)
-    words = []
-    for word in re.findall(r"[a-z0-9]+", text):
-        for pattern, replacement in _VARIANTS:
-            word = pattern.sub(replacement, word)
-        words.append(word)
-    return words
+    return harmonise_normalise(text).split()
 
 
 @dataclass(frozen=True)
@@ -140,7 +120,8 @@ def _score(words: list[str], squashed: str, label_words: tuple[str, ...]) -> flo
     return 40.0 * found / len(words) if len(words) > 1 else 0.0
 
 
-def _index() -> SearchIndex:
+def search_index() -> SearchIndex:
+    """Return the app's search index over the ontology (built once)."""
     extensions = current_app.extensions
     if "concord.search" not in extensions:
         extensions["concord.search"] = SearchIndex(extensions["concord"].ontology())
@@ -152,7 +133,7 @@ def search() -> Response:
     """Rank terms by how well a label matches ``q`` (case, hyphens and spelling variants ignored)."""
     query = request.args.get("q", "")
     limit = min(max(request.args.get("limit", 20, type=int) or 20, 1), 200)
-    return jsonify(query=query, results=_index().search(query, limit=limit))
+    return jsonify(query=query, results=search_index().search(query, limit=limit))
 
 
 @bp.get("/term/<path:key>")
