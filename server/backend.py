@@ -1,7 +1,8 @@
 """The server's one handle on the knowledge graph: the store, the query workers, the graph list.
 
-Embedded store: the server process keeps the store open read-write (for loading the ontology and
-for updates when allowed) and queries run in a :class:`~server.pool.WorkerPool`. Remote store:
+Embedded store: the server process opens the store read-write to load the ontology, then keeps it
+read-write only if updates are allowed (read-only otherwise); queries run in a
+:class:`~server.pool.WorkerPool`, which reopens the store when its files change. Remote store:
 queries go to the endpoint from the request thread, with the endpoint's HTTP timeout.
 Everything opens on first use (or :meth:`Backend.start`), never at import.
 """
@@ -23,6 +24,18 @@ __all__ = ["Backend"]
 
 #: Seconds the list of graphs of a remote store is trusted before asking again.
 _GRAPHS_TTL = 10.0
+#: Seconds between looks at the embedded store's folder for changes by another process
+#: (``concord-kg load`` while the server runs).
+_WATCH_INTERVAL = 1.0
+
+
+def _files_signature(path: Path) -> frozenset[str]:
+    """Name the store's table and manifest files: a writer elsewhere changes this set."""
+    try:
+        names = (p.name for p in path.iterdir())
+        return frozenset(n for n in names if n.endswith(".sst") or n.startswith("MANIFEST-"))
+    except OSError:
+        return frozenset()
 
 
 class Backend:
@@ -35,6 +48,8 @@ class Backend:
         self._pool: Any = None
         self._graphs: tuple[float, list[str]] | None = None
         self._ontology: Graph | None = None
+        self._signature: frozenset[str] = frozenset()
+        self._checked = 0.0
 
     @property
     def embedded(self) -> bool:
@@ -68,6 +83,8 @@ class Backend:
                 )
                 pool.start()
                 self._pool = pool
+                self._signature = _files_signature(store.path)
+                self._checked = time.monotonic()
             self._store = store
             return store
 
@@ -85,6 +102,7 @@ class Backend:
         """Evaluate a (guarded) query under the time limit and result cap."""
         store = self.start()
         if self._pool is not None:
+            self._notice_outside_changes()
             return self._pool.run(job)
         return execute(store, job)
 
@@ -106,6 +124,8 @@ class Backend:
     def graphs(self) -> list[str]:
         """Return the store's named graphs (cached; refreshed after changes)."""
         store = self.start()
+        self._notice_outside_changes()
+        store = self._store or store
         cached = self._graphs
         now = time.monotonic()
         if cached is not None and (self.embedded or now - cached[0] < _GRAPHS_TTL):
@@ -133,6 +153,27 @@ class Backend:
         if self._pool is not None:
             if isinstance(self._store, EmbeddedStore):
                 self._store.settle()
+                self._signature = _files_signature(self._store.path)
+            self._pool.refresh()
+
+    def _notice_outside_changes(self) -> None:
+        """Let workers and the graph list see data another process wrote (checked once a second)."""
+        store = self._store
+        if self._pool is None or not isinstance(store, EmbeddedStore):
+            return
+        now = time.monotonic()
+        if now - self._checked < _WATCH_INTERVAL:
+            return
+        with self._lock:
+            self._checked = now
+            signature = _files_signature(store.path)
+            if signature == self._signature:
+                return
+            self._signature = signature
+            if store.read_only:  # the server's own handle shows the graphs as of its opening
+                store.close()
+                self._store = EmbeddedStore(store.path, read_only=True)
+            self._graphs = None
             self._pool.refresh()
 
     @property

@@ -204,3 +204,30 @@ def test_first_query_on_a_store_built_at_start_succeeds(
     status, _, body = fetch(query_url(base, "ASK { ?m <http://www.w3.org/2004/02/skos/core#notation> 'M3' }"))
     assert status == 200, body
     assert json.loads(body)["boolean"] is True
+
+
+def test_data_loaded_while_the_server_runs_becomes_visible(
+    start_server: Callable[..., str], tmp_path: Path
+) -> None:
+    """`concord-kg load` from another process: the server notices the store's files changed."""
+    import subprocess
+    import sys
+
+    store = tmp_path / "shared-store"
+    base = start_server(store=store)
+    examples = Path(__file__).parents[2] / "examples" / "scenarios.csv"
+    script = Path(sys.executable).with_name("concord-kg")
+    subprocess.run(
+        [str(script), "load", "--store", str(store), str(examples)], check=True, capture_output=True
+    )
+    query = (
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/concord-kg/graph/data/scenarios> "
+        "{ ?s a <https://w3id.org/concord-kg/Scenario> } }"
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        status, _, body = fetch(query_url(base, query))
+        if status == 200 and json.loads(body)["results"]["bindings"][0]["n"]["value"] == "12":
+            break
+        assert time.monotonic() < deadline, body
+        time.sleep(0.5)
