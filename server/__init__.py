@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "ALLOW_UPDATE": False,  # accept SPARQL Update
     "WORKERS": 2,  # query worker processes (embedded store)
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies above this get 413
+    "MAX_VALIDATE_TRIPLES": 50_000,  # /api/validate: larger data is refused (SHACL runs in the request)
     "CORS_ORIGIN": "*",  # Access-Control-Allow-Origin
 }
 

@@ -138,6 +138,12 @@ def _parse_rdf(body: bytes, fmt: str) -> Graph:
         raise DataLoadError(f"the body is not valid {fmt}: {lines[-1][:300]}") from exc
 
 
+class TooLargeToValidate(ConcordError):
+    """The data is larger than one validation request may take (SHACL runs in the request thread)."""
+
+    http_status = 413
+
+
 def _refuse_remote_contexts(body: bytes) -> None:
     """Refuse JSON-LD that names a context by IRI: rdflib would fetch it (the server makes no requests)."""
     try:
@@ -165,6 +171,13 @@ def _names_iri(value: object) -> bool:
 
 def _validate_rdf(data: Graph, kind: str) -> Report:
     from concord_kg.validate import load_shapes, validate_graph
+
+    limit = int(current_app.config["MAX_VALIDATE_TRIPLES"])
+    if len(data) > limit:
+        raise TooLargeToValidate(
+            f"the data has {len(data):,} triples; this service validates at most {limit:,} per request",
+            hint="split the data, or run `concord-kg validate` locally",
+        )
 
     if kind == "registry":
         from concord_kg.registry import validate_registry

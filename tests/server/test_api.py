@@ -118,3 +118,12 @@ def test_validate_json_ld_with_an_inline_context(client: FlaskClient) -> None:
     )
     assert response.status_code == 200
     assert response.get_json()["conforms"] is False
+
+
+def test_validate_refuses_data_over_the_triple_limit(app, client: FlaskClient) -> None:
+    app.config["MAX_VALIDATE_TRIPLES"] = 10
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    lines = "".join(f"<urn:s{n}> {rdf_type} <https://w3id.org/concord-kg/Scenario> .\n" for n in range(11))
+    response = client.post("/api/validate", data=lines, headers={"Content-Type": "application/n-triples"})
+    assert response.status_code == 413
+    assert "at most 10" in response.get_json()["detail"]
