@@ -10,6 +10,7 @@ __all__ = [
     "UnknownTermError",
     "QueryError",
     "MappingError",
+    "ReasonerError",
     "ForbiddenQueryError",
     "DataLoadError",
     "StoreError",
@@ -93,6 +94,12 @@ class DataLoadError(ConcordError):
 
 class StoreError(ConcordError):
     """The store cannot be opened or reached (locked by another process, endpoint down)."""
+
+    http_status = 503
+
+
+class ReasonerError(ConcordError):
+    """The OWL reasoner (a Java program) could not run."""
 
     http_status = 503
 

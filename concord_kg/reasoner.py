@@ -10,6 +10,8 @@ from typing import Literal
 import owlready2
 from rdflib import Graph
 
+from concord_kg.errors import ReasonerError
+
 __all__ = ["Reasoner", "ReasonerResult", "reason", "java_available"]
 
 Reasoner = Literal["hermit", "pellet"]
@@ -27,6 +29,21 @@ class ReasonerResult:
     unsatisfiable: list[str]
     world: owlready2.World | None
     message: str = ""
+
+
+#: What to do when a reasoner cannot run.
+_HINTS = {
+    "hermit": "a Java runtime (11 or newer) must be on the PATH",
+    "pellet": "use --engine hermit (the reference); the Pellet bundled with owlready2 needs a newer Java",
+}
+
+
+def _java_problem(exc: Exception) -> str:
+    """Return the line of a Java failure that says what went wrong (not a stack frame)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    named = [line for line in lines if "Exception" in line or "Error:" in line]
+    text = (named or lines or [type(exc).__name__])[-1 if not named else 0]
+    return text.removeprefix('Exception in thread "main" ')[:300]
 
 
 def java_available() -> bool:
@@ -55,5 +72,7 @@ def reason(
             run(world, infer_property_values=infer_property_values, debug=0)
     except owlready2.OwlReadyInconsistentOntologyError as exc:
         return ReasonerResult(consistent=False, unsatisfiable=[], world=None, message=str(exc).strip())
+    except (owlready2.OwlReadyJavaError, OSError) as exc:
+        raise ReasonerError(f"{reasoner} could not run: {_java_problem(exc)}", hint=_HINTS[reasoner]) from exc
     unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
     return ReasonerResult(consistent=True, unsatisfiable=unsatisfiable, world=world)
