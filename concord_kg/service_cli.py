@@ -132,7 +132,8 @@ def serve(
     app.extensions["concord"].start()
     server = waitress.create_server(app, host=host, port=port, threads=8, ident="concord-kg")
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"concord-kg serving at http://{shown}:{server.effective_port}/sparql", err=True)
+    base = f"http://{shown}:{server.effective_port}"
+    click.echo(f"concord-kg serving at {base}/ (SPARQL endpoint {base}/sparql; Ctrl+C stops)", err=True)
     try:
         server.run()
     except KeyboardInterrupt:
