@@ -18,26 +18,19 @@ import time
 from pathlib import Path
 
 from concord_kg.classify import Classifier
-from concord_kg.scenarios import Scenario
-
-COLUMNS = [
-    "id",
-    "access_to_specialist_centre",
-    "lives_near_specialist_centre",
-    "can_travel",
-    "can_coordinate_own_care",
-    "clear_who_to_see",
-]
+from concord_kg.scenarios import ID_COLUMN, Scenario
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> None:
+def generate(path: Path, rows: int, classifier: Classifier, seed: int = 7) -> None:
+    """Write ``rows`` random scenarios, with the column names the ontology gives, in mixed spellings."""
     rng = random.Random(seed)
     spellings = ["yes", "no", "Yes", "No", "y", "n", "TRUE", "false"]
+    columns = [ID_COLUMN] + [var.column for var in classifier.decision.variables]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
+        writer.writerow(columns)
         for n in range(rows):
-            writer.writerow([f"p{n}", *(rng.choice(spellings) for _ in range(5))])
+            writer.writerow([f"p{n}", *(rng.choice(spellings) for _ in columns[1:])])
 
 
 def bench_end_to_end(src: Path, out: Path) -> tuple[float, float]:
@@ -83,7 +76,7 @@ def main() -> None:
     classifier = Classifier()
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "scenarios.csv", Path(tmp) / "models.csv"
-        generate(src, args.rows)
+        generate(src, args.rows, classifier)
         e2e, peak = bench_end_to_end(src, out)
     mem = bench_in_memory(classifier, args.rows)
     hermit = bench_hermit(classifier, args.hermit_rows)
