@@ -11,6 +11,7 @@ import click
 from concord_kg import __version__
 from concord_kg.cli_base import CONTEXT, user_errors
 from concord_kg.data_cli import harmonise, link
+from concord_kg.decision import notation_order
 from concord_kg.query_cli import query
 from concord_kg.service_cli import load, serve
 
@@ -114,13 +115,9 @@ def classify(file: Path, engine: str, fmt: str, out: Path | None, allow_partial:
         progress=True,  # type: ignore[arg-type]
     )
     summary = ", ".join(
-        f"{k or 'none'}: {v}" for k, v in sorted(counts.items(), key=lambda kv: _model_key(kv[0]))
+        f"{k or 'none'}: {v}" for k, v in sorted(counts.items(), key=lambda kv: notation_order(kv[0]))
     )
     click.echo(f"classified {sum(counts.values())} scenario(s) — {summary}", err=True)
-
-
-def _model_key(notation: str) -> int:
-    return int(notation[1:]) if notation[1:].isdigit() else 10**6
 
 
 @main.command(context_settings=CONTEXT)

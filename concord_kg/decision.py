@@ -20,7 +20,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from concord_kg.errors import OntologyLoadError
 from concord_kg.ontology import CKG
 
-__all__ = ["Variable", "Value", "Model", "Outcome", "DecisionModel", "load_decision_model"]
+__all__ = ["Variable", "Value", "Model", "Outcome", "DecisionModel", "load_decision_model", "notation_order"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,6 +124,16 @@ class DecisionModel:
         return Outcome(model=model, candidates=tuple(candidates), because=because, ruled_out=ruled_out)
 
 
+def notation_order(notation: str) -> int:
+    """Return a sort key that puts ``M2`` before ``M10`` and anything else (no model: ``""``) last.
+
+    >>> sorted(["M10", "", "M2"], key=notation_order)
+    ['M2', 'M10', '']
+    """
+    digits = notation[1:]
+    return int(digits) if digits.isdigit() else 10**6
+
+
 def load_decision_model(graph: Graph) -> DecisionModel:
     """Read the decision variables and model definitions from the ontology graph.
 
@@ -144,7 +154,7 @@ def load_decision_model(graph: Graph) -> DecisionModel:
                 conditions=_read_conditions(graph, iri, by_iri),
             )
         )
-    models.sort(key=lambda m: int(m.notation.lstrip("M")) if m.notation.lstrip("M").isdigit() else 0)
+    models.sort(key=lambda m: notation_order(m.notation))
     if not models:
         raise OntologyLoadError("the ontology defines no models (subclasses of ckg:CareCoordinationModel)")
     return DecisionModel(variables=variables, models=models)

@@ -24,7 +24,7 @@ from rdflib import Literal as RDFLiteral
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from concord_kg.classify import Classification, Classifier, scenario_graph
-from concord_kg.decision import Model
+from concord_kg.decision import Model, notation_order
 from concord_kg.errors import InputErrors, MappingError, ScenarioError
 from concord_kg.files import write_atomic
 from concord_kg.ontology import CKG
@@ -204,14 +204,11 @@ class Linkage:
         return [p for p in self.patients if p.obsolete]
 
     def __str__(self) -> str:
-        counts = ", ".join(f"{k or 'none'}: {v}" for k, v in sorted(self.per_model.items(), key=_model_order))
+        counts = ", ".join(
+            f"{k or 'none'}: {v}"
+            for k, v in sorted(self.per_model.items(), key=lambda kv: notation_order(kv[0]))
+        )
         return f"linked {len(self.patients)} patient(s) — {counts}"
-
-
-def _model_order(item: tuple) -> tuple:
-    key = item[0] if isinstance(item[0], str) else item[0][1]
-    number = int(key[1:]) if key[1:].isdigit() else 10**6
-    return (item[0][0], number) if isinstance(item[0], tuple) else (number,)
 
 
 def link_registry(
@@ -316,11 +313,11 @@ def _write_summary(handle: IO[str], linkage: Linkage, classifier: Classifier) ->
     diseases = {p.orphacode: p.disease or "" for p in linkage.patients}
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS)
-    for model, count in sorted(linkage.per_model.items(), key=_model_order):
+    for model, count in sorted(linkage.per_model.items(), key=lambda kv: notation_order(kv[0])):
         writer.writerow(("", "", model, labels.get(model, ""), count))
     pairs = sorted(
         linkage.per_disease_model.items(),
-        key=lambda kv: (int(kv[0][0].split(":")[1]), _model_order((kv[0][1],))),
+        key=lambda kv: (int(kv[0][0].split(":")[1]), notation_order(kv[0][1])),
     )
     for (code, model), count in pairs:
         writer.writerow((code, diseases[code], model, labels.get(model, ""), count))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
+from concord_kg.decision import notation_order
 from concord_kg.ontology import CKG, taxonomy_terms
 from server.decide import term_link
 
@@ -84,5 +85,4 @@ def _is_decision(graph: Graph, node: object) -> bool:
 
 
 def _model_order(link: dict) -> tuple[int, str]:
-    number = link["notation"].lstrip("M")
-    return (int(number) if number.isdigit() else 0, link["label"])
+    return (notation_order(link["notation"]), link["label"])
