@@ -156,7 +156,8 @@ def _cell(term: dict | None) -> dict:
     if value.startswith(str(CKG)):
         local = value.removeprefix(str(CKG))
         return {"text": "ckg:" + local, "href": "/term/" + local}
-    return {"text": value, "href": value}
+    # Only web IRIs become links: data loaded into the store could hold javascript: or file: IRIs.
+    return {"text": value, "href": value if value.startswith(("http://", "https://")) else None}
 
 
 @bp.get("/queries/<name>/results.<fmt>")
