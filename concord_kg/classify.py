@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -127,13 +127,24 @@ class Classifier:
         return inferred
 
 
-def scenario_graph(classifications: Iterable[Classification], decision: DecisionModel) -> Graph:
-    """Return the scenarios as RDF, each typed with the model it was placed in."""
+def scenario_graph(
+    classifications: Iterable[Classification],
+    decision: DecisionModel,
+    *,
+    iri_of: Callable[[Scenario], URIRef] | None = None,
+) -> Graph:
+    """Return the scenarios as RDF, each typed with the model it was placed in.
+
+    :param iri_of: names each scenario (default: its own IRI, else one made from its id).
+    """
     graph = Graph()
     graph.bind("ckg", CKG)
     graph.bind("dcterms", DCTERMS)
     for item in classifications:
-        iri = item.scenario.iri or URIRef(SCENARIO_BASE + _iri_safe(item.scenario.id))
+        if iri_of is not None:
+            iri = iri_of(item.scenario)
+        else:
+            iri = item.scenario.iri or URIRef(SCENARIO_BASE + _iri_safe(item.scenario.id))
         _add_scenario(graph, iri, item.scenario, decision, identifier=True)
         if item.model is not None:
             graph.add((iri, RDF.type, item.model.iri))

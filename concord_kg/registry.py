@@ -265,21 +265,28 @@ def registry_graph(linkage: Linkage, classifier: Classifier) -> Graph:
     ckg:hasScenario <scenario>``, the scenario typed ``ckg:Scenario`` and with its model class.
     With ORDO, each disease gets its ``rdfs:label`` and, if obsolete, ``owl:deprecated true``.
     """
-    for patient in linkage.patients:
-        patient.scenario.iri = URIRef(f"{PATIENT_BASE}{quote(patient.patient_id, safe='')}/scenario")
-    graph = scenario_graph((p.classification for p in linkage.patients), classifier.decision)
+    graph = scenario_graph(
+        (p.classification for p in linkage.patients),
+        classifier.decision,
+        iri_of=lambda scenario: _scenario_iri(scenario.id),
+    )
     graph.bind("ordo", ORDO)
     for patient in linkage.patients:
         node = URIRef(PATIENT_BASE + quote(patient.patient_id, safe=""))
         graph.add((node, RDF.type, CKG.RegistryPatient))
         graph.add((node, DCTERMS.identifier, RDFLiteral(patient.patient_id)))
         graph.add((node, CKG.hasDisease, patient.ordo_iri))
-        graph.add((node, CKG.hasScenario, patient.scenario.iri))  # type: ignore[arg-type]
+        graph.add((node, CKG.hasScenario, _scenario_iri(patient.patient_id)))
         if patient.disease:
             graph.add((patient.ordo_iri, RDFS.label, RDFLiteral(patient.disease, lang="en")))
         if patient.obsolete:
             graph.add((patient.ordo_iri, OWL.deprecated, RDFLiteral(True, datatype=XSD.boolean)))
     return graph
+
+
+def _scenario_iri(patient_id: str) -> URIRef:
+    """Name a patient's scenario under the patient's own IRI."""
+    return URIRef(f"{PATIENT_BASE}{quote(patient_id, safe='')}/scenario")
 
 
 def validate_registry(data: Graph) -> Report:
