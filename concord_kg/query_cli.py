@@ -13,36 +13,29 @@ from concord_kg.errors import QueryError
 if TYPE_CHECKING:
     from pyoxigraph import Store
 
-__all__ = ["query", "load_default_store", "ONTOLOGY_GRAPH", "SKOS_GRAPH", "DATA_GRAPH_BASE"]
-
-#: Named graph of the release ontology.
-ONTOLOGY_GRAPH = "https://w3id.org/concord-kg/graph/ontology"
-#: Named graph of the taxonomy's SKOS concept scheme.
-SKOS_GRAPH = "https://w3id.org/concord-kg/graph/skos"
-#: Named graphs of user data start with this IRI, followed by the file's stem.
-DATA_GRAPH_BASE = "https://w3id.org/concord-kg/graph/data/"
+__all__ = ["query", "load_default_store"]
 
 _FORMATS = ("csv", "tsv", "json")
 
 
 def load_default_store() -> Store:
-    """Return an in-memory pyoxigraph store holding the release ontology and the SKOS scheme.
+    """Return an in-memory pyoxigraph store holding the graphs derived from ``ontology/``.
 
-    This is the one place the command builds its store; a persistent store can replace it.
+    The same named graphs as the server's store (:func:`concord_kg.store.ontology_graphs`); this is
+    the one place the command builds its store.
     """
     from pyoxigraph import Store
 
-    from concord_kg.build import release_graph, skos_scheme
+    from concord_kg.store import ontology_graphs
 
-    release = release_graph()
     store = Store()
-    _load_rdflib_graph(store, release, ONTOLOGY_GRAPH)
-    _load_rdflib_graph(store, skos_scheme(release), SKOS_GRAPH)
+    for graph_iri, graph in ontology_graphs().items():
+        _load_rdflib_graph(store, graph, graph_iri)
     return store
 
 
 def load_data_file(store: Store, path: Path) -> str:
-    """Load an RDF file (format from its extension) into the named graph ``DATA_GRAPH_BASE + stem``.
+    """Load an RDF file (format from its extension) into the data graph named after its stem.
 
     :returns: the named graph's IRI.
     :raises QueryError: the extension is not an RDF format or the file does not parse.
@@ -54,7 +47,9 @@ def load_data_file(store: Store, path: Path) -> str:
         raise QueryError(
             "unknown RDF file extension", source=str(path), hint="use .ttl, .nt, .nq, .rdf or .jsonld"
         )
-    graph = DATA_GRAPH_BASE + path.stem
+    from concord_kg.store import data_graph
+
+    graph = data_graph(path.stem)
     try:
         store.load(path=str(path), format=rdf_format, to_graph=NamedNode(graph))
     except SyntaxError as exc:
