@@ -75,7 +75,7 @@ MEDIA_TYPES = {
 
 _HASH = ox.NamedNode("https://w3id.org/concord-kg/contentHash")
 #: Bump when what is derived from the ontology files changes shape, to force a reload.
-_LOADER_VERSION = "1"
+_LOADER_VERSION = "2"
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Sequence[ox.Triple]
 
@@ -105,12 +105,14 @@ class Store(ABC):
         default_graph: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Evaluate a SPARQL query; return solutions, a boolean or triples (pyoxigraph types).
 
         :param default_graph: graph IRIs forming the default graph (protocol ``default-graph-uri``).
         :param named_graphs: graph IRIs available to ``GRAPH`` (protocol ``named-graph-uri``).
         :param substitutions: variable name → term bound before evaluation (SEP-0007), never text.
+        :param base_iri: resolves relative IRIs when the query has no ``BASE`` (the protocol's request URL).
         :raises QueryError: the query is malformed.
         """
 
@@ -190,8 +192,13 @@ class EmbeddedStore(Store):
         default_graph: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult:
-        """Evaluate a query with pyoxigraph (see :meth:`Store.query`); union default graph unless told."""
+        """Evaluate a query with pyoxigraph (see :meth:`Store.query`); union default graph unless told.
+
+        A function IRI the store does not implement evaluates to an error, as SPARQL 1.1 §17.6 says
+        (an unbound ``BIND``, a false ``FILTER``), instead of failing the whole query.
+        """
         from concord_kg.errors import QueryError
 
         options: dict[str, Any] = {}
@@ -203,10 +210,22 @@ class EmbeddedStore(Store):
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         if substitutions:
             options["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
-        try:
-            return self._store.query(sparql, **options)
-        except SyntaxError as exc:
-            raise QueryError(f"malformed SPARQL: {exc}") from exc
+        if base_iri:
+            options["base_iri"] = base_iri
+        unknown: dict[ox.NamedNode, Any] = {}
+        while True:
+            try:
+                return self._store.query(sparql, **options)
+            except SyntaxError as exc:
+                raise QueryError(f"malformed SPARQL: {exc}") from exc
+            except RuntimeError as exc:
+                function = _UNKNOWN_FUNCTION.match(str(exc))
+                if function is None or len(unknown) >= _MAX_UNKNOWN_FUNCTIONS:
+                    raise
+                # pyoxigraph reports one unknown function per attempt; each becomes an always-error
+                # function (a callable returning None), then the query is prepared again.
+                unknown[ox.NamedNode(function.group(1))] = _evaluation_error
+                options["custom_functions"] = unknown
 
     def update(self, sparql: str) -> None:
         """Apply a SPARQL update (pyoxigraph)."""
@@ -240,6 +259,17 @@ class EmbeddedStore(Store):
             if not self.read_only:
                 store.flush()
             self._store = None  # type: ignore[assignment]
+
+
+#: pyoxigraph's message for a function IRI it does not implement.
+_UNKNOWN_FUNCTION = re.compile(r"The custom function <([^<>]*)> is not supported")
+#: Distinct unknown functions tolerated in one query (each costs a new parse).
+_MAX_UNKNOWN_FUNCTIONS = 16
+
+
+def _evaluation_error(*_arguments: object) -> None:
+    """Stand for an unknown extension function: every call is an evaluation error (``None``)."""
+    return None
 
 
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
@@ -299,6 +329,7 @@ class RemoteStore(Store):
         default_graph: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Send the query; parse the answer into pyoxigraph objects.
 
@@ -313,6 +344,9 @@ class RemoteStore(Store):
         wrapper.setRequestMethod("postdirectly")
         if substitutions:
             sparql = _with_values(sparql, substitutions)
+        if base_iri:
+            # A BASE opening the prologue: a BASE in the query itself still wins (it comes later).
+            sparql = f"BASE <{base_iri}>\n{sparql}"
         wrapper.setQuery(sparql)
         for graph in default_graph or ():
             wrapper.addDefaultGraph(graph)
@@ -417,7 +451,12 @@ def ontology_hash() -> str:
 
 
 def ontology_graphs() -> dict[str, Graph]:
-    """Return the graphs derived from ``ontology/`` by graph IRI: release ontology, SKOS scheme, mappings."""
+    """Return the graphs derived from ``ontology/`` by graph IRI: release ontology, SKOS scheme, mappings.
+
+    The graphs are disjoint: each holds only triples the graphs before it lack. The store's default
+    graph is the union of its named graphs and keeps every copy of a triple, so a triple in two
+    graphs would come back twice from a query without ``DISTINCT``.
+    """
     from concord_kg.build import release_graph, skos_scheme
 
     release = release_graph()
@@ -425,6 +464,10 @@ def ontology_graphs() -> dict[str, Graph]:
     mapping_paths = _mapping_paths()
     if mapping_paths:
         graphs[MAPPINGS_GRAPH] = sssom_graph(mapping_paths)
+    seen = Graph()
+    for graph in graphs.values():
+        graph -= seen
+        seen += graph
     return graphs
 
 

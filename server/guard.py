@@ -57,8 +57,11 @@ _FORM = re.compile(
 )
 
 
-def analyse_query(text: str) -> Operation:
+def analyse_query(text: str, *, base: str | None = None) -> Operation:
     r"""Parse a query; refuse ``SERVICE``; return its form and the graphs it names.
+
+    ``base`` resolves relative IRIs (the request URL, as the store is given it), so a relative
+    graph IRI is checked as the IRI the store will see.
 
     Fast path: a text in which none of ``SERVICE``, ``GRAPH``, ``FROM``, ``LOAD`` or a ``\u``
     escape occurs anywhere (in any case, even inside strings or IRIs) cannot federate or name a
@@ -74,7 +77,7 @@ def analyse_query(text: str) -> Operation:
         form = _FORM.match(_COMMENT.sub("", text))
         if form:
             return Operation(form.group(1).upper())  # type: ignore[arg-type]
-    return _parse_query(text)
+    return _parse_query(text, base)
 
 
 #: A ``\u``/``\U`` escape, and the words that reach the network.
@@ -102,7 +105,7 @@ _COMMENT = re.compile(r"#[^\n]*")
 
 
 @lru_cache(maxsize=1024)
-def _parse_query(text: str) -> Operation:
+def _parse_query(text: str, base: str | None = None) -> Operation:
     """Parse with rdflib and walk the algebra (see :func:`analyse_query`)."""
     from pyparsing import ParseException
     from rdflib.plugins.sparql.algebra import translateQuery
@@ -110,7 +113,7 @@ def _parse_query(text: str) -> Operation:
 
     try:
         with _PARSER_LOCK:
-            parsed = translateQuery(parseQuery(text))
+            parsed = translateQuery(parseQuery(text), base=base)
     except ParseException as exc:
         try:
             with _PARSER_LOCK:
@@ -164,12 +167,14 @@ def analyse_update(text: str) -> Operation:
 def check_graphs(operation: Operation, known: Collection[str], *, extra: Collection[str] = ()) -> None:
     """Refuse graph IRIs (from the query or the protocol's dataset parameters) not in the store.
 
-    :raises QueryError: naming the unknown graphs.
+    Such a query is well-formed; the service's policy (no graphs from elsewhere) refuses it.
+
+    :raises ForbiddenQueryError: naming the unknown graphs.
     """
     unknown = sorted((set(operation.graphs) | set(extra)) - set(known))
     if unknown:
         names = ", ".join(f"<{g}>" for g in unknown)
-        raise QueryError(f"no such graph in the store: {names}", hint="GET /api/graphs lists them")
+        raise ForbiddenQueryError(f"no such graph in the store: {names}", hint="GET /api/graphs lists them")
 
 
 def _refuse(node: dict) -> None:

@@ -60,6 +60,8 @@ class Job:
     default_graph: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] = field(default_factory=dict)
+    #: Resolves relative IRIs of a query without ``BASE`` (SPARQL 1.1 Protocol: the request URL).
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ def execute(store: object, job: Job) -> Answer:
         default_graph=job.default_graph or None,
         named_graphs=job.named_graphs or None,
         substitutions=job.substitutions or None,
+        base_iri=job.base_iri,
     )
     if isinstance(result, ox.QueryBoolean):
         return Answer(result.serialize(format=_results_format(job.media_type)) or b"", job.media_type)

@@ -128,7 +128,9 @@ def _operation_from(
 
 
 def _query(operation: _Operation) -> Response:
-    analysis = analyse_query(operation.text)
+    # SPARQL 1.1 Protocol: the request URL is the base IRI of a query that has no BASE.
+    base = request.base_url
+    analysis = analyse_query(operation.text, base=base)
     if (operation.default_graph or operation.named_graphs) and (analysis.from_default or analysis.from_named):
         raise QueryError(
             "the request gives both default-graph-uri/named-graph-uri parameters and FROM/FROM NAMED "
@@ -144,6 +146,7 @@ def _query(operation: _Operation) -> Response:
         max_results=int(current_app.config["MAX_RESULTS"]),
         default_graph=operation.default_graph,
         named_graphs=operation.named_graphs,
+        base_iri=base,
     )
     return answer_job(job)
 

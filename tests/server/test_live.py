@@ -43,6 +43,19 @@ def test_sparqlwrapper_select_json(live_server: str) -> None:
     assert int(result["results"]["bindings"][0]["n"]["value"]) > 1000
 
 
+def test_domains_query_has_one_row_per_domain(live_server: str) -> None:
+    """A newcomer's query without DISTINCT: the six domains and their labels, each once."""
+    wrapper = SPARQLWrapper(live_server + "/sparql")
+    wrapper.setQuery(
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+        "SELECT ?domain ?label WHERE { ?domain skos:topConceptOf ?scheme ; skos:prefLabel ?label }"
+    )
+    wrapper.setReturnFormat(JSON)
+    rows = wrapper.query().convert()["results"]["bindings"]
+    assert len(rows) == 6
+    assert len({row["domain"]["value"] for row in rows}) == 6
+
+
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_sparqlwrapper_methods(live_server: str, method: str) -> None:
     wrapper = SPARQLWrapper(live_server + "/sparql")
