@@ -341,7 +341,8 @@ class RemoteStore(Store):
 
         wrapper = self._wrapper(self.endpoint)
         wrapper.setMethod(POST)
-        wrapper.setRequestMethod("postdirectly")
+        # A form POST: every SPARQL 1.1 store takes it (Virtuoso 7.2 waits forever on a direct POST).
+        wrapper.setRequestMethod("urlencoded")
         if substitutions:
             sparql = _with_values(sparql, substitutions)
         if base_iri:
@@ -352,6 +353,7 @@ class RemoteStore(Store):
             wrapper.addDefaultGraph(graph)
         for graph in named_graphs or ():
             wrapper.addNamedGraph(graph)
+        wrapper.queryType = _query_form(sparql)  # SPARQLWrapper's guess picks its Accept header
         graph_form = wrapper.queryType in ("CONSTRUCT", "DESCRIBE")
         wrapper.setReturnFormat(TURTLE if graph_form else JSON)
         body = self._send(wrapper)
@@ -379,7 +381,7 @@ class RemoteStore(Store):
 
         wrapper = self._wrapper(self.update_endpoint)
         wrapper.setMethod(POST)
-        wrapper.setRequestMethod("postdirectly")
+        wrapper.setRequestMethod("urlencoded")
         wrapper.setQuery(sparql)
         self._send(wrapper)
 
@@ -400,9 +402,39 @@ class RemoteStore(Store):
         return count
 
     def graphs(self) -> list[str]:
-        """Ask the endpoint which named graphs it has."""
-        result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        return sorted(s["g"].value for s in result if isinstance(s["g"], ox.NamedNode))  # type: ignore[union-attr]
+        """Ask the endpoint which named graphs it has.
+
+        ``GRAPH ?g { }`` is the cheap form; Virtuoso answers it with one empty row, so a store that
+        binds no graph is asked again with a triple pattern.
+        """
+        graphs: list[str] = []
+        for pattern in ("", "?s ?p ?o"):
+            result = self.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {pattern} }} }}")
+            graphs = sorted(s["g"].value for s in result if isinstance(s["g"], ox.NamedNode))  # type: ignore[union-attr]
+            if graphs:
+                break
+        return graphs
+
+
+#: Comments (outside IRIs and strings) and prologue declarations, removed before reading a query's form.
+_COMMENT_OR_PROLOGUE = re.compile(
+    r"#[^\n]*|BASE\s*<[^<>]*>|PREFIX\s+[^\s:]*:\s*<[^<>]*>|<[^<>\s]*>|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'",
+    re.IGNORECASE,
+)
+_FORM_WORD = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+def _query_form(sparql: str) -> str:
+    r"""Return a query's form (``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``).
+
+    SPARQLWrapper's own guess reads words in comments (a header comment saying "describe" makes a
+    ``SELECT`` a ``DESCRIBE``); here comments, prologue, IRIs and strings are blanked out first.
+
+    >>> _query_form("# describe the terms\nPREFIX d: <http://x/describe#>\nSELECT * {}")
+    'SELECT'
+    """
+    match = _FORM_WORD.search(_COMMENT_OR_PROLOGUE.sub(" ", sparql))
+    return match.group(1).upper() if match else "SELECT"
 
 
 def _sibling(endpoint: str, name: str) -> str:
