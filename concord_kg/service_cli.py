@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,6 @@ from typing import Any
 import click
 
 from concord_kg.cli_base import CONTEXT, user_errors
-from concord_kg.store import DEFAULT_STORE_DIR
 
 __all__ = ["load", "serve"]
 
@@ -22,9 +22,8 @@ def _store_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--store",
         "store_dir",
         type=click.Path(file_okay=False, path_type=Path),
-        default=DEFAULT_STORE_DIR,
-        show_default=True,
-        help="Folder of the embedded Oxigraph store.",
+        default=None,
+        help="Folder of the embedded Oxigraph store [env CONCORD_STORE_DIR; default: .concord-kg/store].",
     )
     @click.option(
         "--endpoint",
@@ -64,7 +63,7 @@ def load(
     files: tuple[Path, ...],
     graph: str | None,
     replace: bool,
-    store_dir: Path,
+    store_dir: Path | None,
     endpoint: str | None,
     graph_store: str | None,
 ) -> None:
@@ -73,17 +72,32 @@ def load(
     A scenario CSV is classified first (fast engine) and stored with each scenario's model.
     The ontology graphs are (re)loaded too if the ontology changed since the last load.
     """
-    from concord_kg.store import EmbeddedStore, data_graph, ensure_ontology, load_file, open_store
+    from concord_kg.store import EmbeddedStore, data_graph, ensure_ontology, file_batch, open_store
+    from server.settings import resolve
 
-    with open_store(store_dir, endpoint=endpoint, graph_store=graph_store) as store:
+    settings = resolve({"STORE_DIR": store_dir, "ENDPOINT": endpoint, "GRAPH_STORE": graph_store}, os.environ)
+    batches = []
+    for index, path in enumerate(files):
+        iri = data_graph(graph or path.stem)
+        batches.append(file_batch(path, graph=iri, replace=replace and (graph is None or index == 0)))
+    with open_store(
+        Path(settings["STORE_DIR"]), endpoint=settings["ENDPOINT"], graph_store=settings["GRAPH_STORE"]
+    ) as store:
         if ensure_ontology(store):
             click.echo("loaded the ontology graphs", err=True)
-        for index, path in enumerate(files):
-            iri = data_graph(graph or path.stem)
-            count = load_file(store, path, graph=iri, replace=replace and (graph is None or index == 0))
-            click.echo(f"{path}: {count} triples → <{iri}>")
+        counts = store.load_many(batches)  # all files or none
+        for batch, count in zip(batches, counts, strict=True):
+            click.echo(f"{batch.source}: {count} triples → <{batch.graph}>")
         if isinstance(store, EmbeddedStore):
             store.settle()  # compact now, not later under a running server's read-only workers
+
+
+def _default(name: str) -> str:
+    """Say a setting's default and its environment variable, for ``--help``."""
+    from server.settings import SETTINGS
+
+    setting = next(s for s in SETTINGS if s.name == name)
+    return f"[env CONCORD_{name}; default: {setting.default}]"
 
 
 @click.command(context_settings=CONTEXT)
@@ -91,52 +105,45 @@ def load(
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @_store_options
 @click.option(
-    "--query-timeout", default=30.0, show_default=True, type=float, help="Seconds before a query is stopped."
+    "--query-timeout", type=float, help="Seconds before a query is stopped " + _default("QUERY_TIMEOUT")
+)
+@click.option("--max-results", type=int, help="Rows (or triples) returned at most " + _default("MAX_RESULTS"))
+@click.option("--workers", type=int, help="Query worker processes " + _default("WORKERS"))
+@click.option(
+    "--max-worker-memory",
+    metavar="SIZE",
+    help="Memory of one query worker, e.g. 2G " + _default("MAX_WORKER_MEMORY"),
 )
 @click.option(
-    "--max-results", default=100_000, show_default=True, type=int, help="Rows (or triples) returned at most."
+    "--allow-update/--read-only",
+    default=None,
+    help="Accept SPARQL Update, with a token " + _default("ALLOW_UPDATE"),
 )
-@click.option("--workers", default=None, type=int, help="Query worker processes [default: 2].")
-@click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (read-only otherwise).")
+@click.option(
+    "--update-token",
+    metavar="SECRET",
+    help="Bearer token updates must carry; prefer the environment, which `ps` does not show "
+    "[env CONCORD_UPDATE_TOKEN].",
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="Base URL the service is reached at, for links and the service description "
+    "[env CONCORD_PUBLIC_URL; default: http://HOST:PORT/].",
+)
 @user_errors
-def serve(
-    host: str,
-    port: int,
-    store_dir: Path,
-    endpoint: str | None,
-    graph_store: str | None,
-    query_timeout: float,
-    max_results: int,
-    workers: int | None,
-    allow_update: bool,
-) -> None:
+def serve(host: str, port: int, store_dir: Path | None, **options: Any) -> None:
     """Serve the knowledge graph: SPARQL 1.1 Protocol, term pages, search, classify/validate APIs.
 
-    On first start the ontology is loaded into the store; later starts reuse it.
+    On first start the ontology is loaded into the store; later starts reuse it. Every option
+    overrides its CONCORD_* environment variable, which overrides the default.
     """
-    import waitress
+    from server import serve as run_server
 
-    from server import create_app
+    config = {name.upper(): value for name, value in options.items()}
+    config["STORE_DIR"] = store_dir
 
-    config: dict[str, Any] = {
-        "STORE_DIR": str(store_dir),
-        "ENDPOINT": endpoint,
-        "GRAPH_STORE": graph_store,
-        "QUERY_TIMEOUT": query_timeout,
-        "MAX_RESULTS": max_results,
-        "ALLOW_UPDATE": allow_update,
-    }
-    if workers:
-        config["WORKERS"] = workers
-    app = create_app(config)
-    app.extensions["concord"].start()
-    server = waitress.create_server(app, host=host, port=port, threads=8, ident="concord-kg")
-    shown = f"[{host}]" if ":" in host else host
-    base = f"http://{shown}:{server.effective_port}"
-    click.echo(f"concord-kg serving at {base}/ (SPARQL endpoint {base}/sparql; Ctrl+C stops)", err=True)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        app.extensions["concord"].close()
+    def ready(base: str) -> None:
+        click.echo(f"concord-kg serving at {base}/ (SPARQL endpoint {base}/sparql; Ctrl+C stops)", err=True)
+
+    run_server(config, host, port, ready=ready)

@@ -15,8 +15,10 @@ import csv
 import hashlib
 import io
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +39,7 @@ __all__ = [
     "META_GRAPH",
     "DEFAULT_STORE_DIR",
     "MEDIA_TYPES",
+    "Batch",
     "QueryResult",
     "Store",
     "EmbeddedStore",
@@ -46,6 +49,7 @@ __all__ = [
     "ontology_graphs",
     "ontology_hash",
     "ensure_ontology",
+    "file_batch",
     "load_file",
 ]
 
@@ -78,6 +82,17 @@ _HASH = ox.NamedNode("https://w3id.org/concord-kg/contentHash")
 _LOADER_VERSION = "2"
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Sequence[ox.Triple]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """RDF bytes to load into one named graph (``replace``: empty it first); ``source`` names it in errors."""
+
+    data: bytes
+    media_type: str
+    graph: str
+    replace: bool = False
+    source: str | None = None
 
 
 def data_graph(name: str) -> str:
@@ -120,7 +135,6 @@ class Store(ABC):
     def update(self, sparql: str) -> None:
         """Apply a SPARQL update."""
 
-    @abstractmethod
     def load(self, data: bytes, *, media_type: str, graph: str, replace: bool = False) -> int:
         """Add RDF ``data`` (a serialisation of ``media_type``) to ``graph``; return the triple count.
 
@@ -128,6 +142,15 @@ class Store(ABC):
 
         :param replace: empty the graph first.
         :raises DataLoadError: the data does not parse.
+        """
+        return self.load_many([Batch(data, media_type, graph, replace)])[0]
+
+    @abstractmethod
+    def load_many(self, batches: Sequence[Batch]) -> list[int]:
+        """Load several batches as one change: every batch is parsed first, and a bad one writes nothing.
+
+        :returns: the triple count of each batch.
+        :raises DataLoadError: a batch does not parse (naming it by ``Batch.source``).
         """
 
     @abstractmethod
@@ -165,11 +188,11 @@ class EmbeddedStore(Store):
         self.read_only = read_only
         try:
             if read_only:
-                self._store = ox.Store.read_only(str(self.path))
+                self._store = _open_read_only(self.path)
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(self.path))
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             raise StoreError(
                 f"cannot open the store: {exc}",
                 source=str(self.path),
@@ -237,16 +260,26 @@ class EmbeddedStore(Store):
             raise QueryError(f"malformed SPARQL update: {exc}") from exc
         self._store.flush()  # query workers read the store from disk
 
-    def load(self, data: bytes, *, media_type: str, graph: str, replace: bool = False) -> int:
-        """Parse ``data`` fully, then write it to ``graph`` in one transaction."""
-        triples = _parse(data, media_type)
-        target = ox.NamedNode(graph)
-        if replace and self._store.contains_named_graph(target):
-            self._store.remove_graph(target)
-        self._store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
-        self._store.add_graph(target)
+    def load_many(self, batches: Sequence[Batch]) -> list[int]:
+        """Parse every batch, then write them all, replaced graphs emptied first, in one transaction.
+
+        pyoxigraph applies one SPARQL update as one transaction, so the drops and the inserts
+        commit together: a process killed at any moment leaves the old data or the new, never
+        neither (``remove_graph`` then ``extend`` would be two).
+        """
+        parsed = [(batch, _parse_batch(batch)) for batch in batches]
+        operations = [f"DROP SILENT GRAPH <{b.graph}>" for b, _ in parsed if b.replace]
+        operations += [f"CREATE SILENT GRAPH <{b.graph}>" for b, _ in parsed]
+        blocks = []
+        for batch, triples in parsed:
+            if triples:
+                body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+                blocks.append(f"GRAPH <{batch.graph}> {{\n{body.decode()}}}")
+        if blocks:
+            operations.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+        self._store.update(" ;\n".join(operations))
         self._store.flush()
-        return len(triples)
+        return [len(triples) for _, triples in parsed]
 
     def graphs(self) -> list[str]:
         """Return the named graphs' IRIs, sorted."""
@@ -270,6 +303,18 @@ _MAX_UNKNOWN_FUNCTIONS = 16
 def _evaluation_error(*_arguments: object) -> None:
     """Stand for an unknown extension function: every call is an evaluation error (``None``)."""
     return None
+
+
+def _open_read_only(path: Path, attempts: int = 20) -> ox.Store:
+    """Open read-only, retrying while a writer elsewhere swaps the files the manifest names."""
+    for attempt in range(attempts):
+        try:
+            return ox.Store.read_only(str(path))
+        except (OSError, RuntimeError) as exc:
+            if attempt == attempts - 1 or not re.match(r"(?:Corruption|IO error): ", str(exc)):
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
 
 
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
@@ -385,21 +430,28 @@ class RemoteStore(Store):
         wrapper.setQuery(sparql)
         self._send(wrapper)
 
-    def load(self, data: bytes, *, media_type: str, graph: str, replace: bool = False) -> int:
-        """Check ``data`` parses, then ``PUT`` (replace) or ``POST`` (add) it to the graph store."""
+    def load_many(self, batches: Sequence[Batch]) -> list[int]:
+        """Check every batch parses, then ``PUT`` (replace) or ``POST`` (add) each to the graph store.
+
+        A bad batch sends nothing; whether the sends commit together is up to the remote store.
+        """
         import urllib.request
 
-        count = len(_parse(data, media_type))
-        url = f"{self.graph_store}?graph={quote(graph, safe='')}"
-        request = urllib.request.Request(  # noqa: S310 - the URL is the configured endpoint
-            url, data=data, method="PUT" if replace else "POST", headers={"Content-Type": media_type}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=max(self.timeout, 60)) as response:  # noqa: S310
-                response.read()
-        except OSError as exc:
-            raise StoreError(f"graph store {self.graph_store} refused the data: {exc}") from exc
-        return count
+        counts = [len(_parse_batch(batch)) for batch in batches]
+        for batch in batches:
+            url = f"{self.graph_store}?graph={quote(batch.graph, safe='')}"
+            request = urllib.request.Request(  # noqa: S310 - the URL is the configured endpoint
+                url,
+                data=batch.data,
+                method="PUT" if batch.replace else "POST",
+                headers={"Content-Type": batch.media_type},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=max(self.timeout, 60)) as response:  # noqa: S310
+                    response.read()
+            except OSError as exc:
+                raise StoreError(f"graph store {self.graph_store} refused the data: {exc}") from exc
+        return counts
 
     def graphs(self) -> list[str]:
         """Ask the endpoint which named graphs it has.
@@ -456,6 +508,14 @@ def open_store(
     if endpoint:
         return RemoteStore(endpoint, graph_store=graph_store, timeout=timeout)
     return EmbeddedStore(path or DEFAULT_STORE_DIR, read_only=read_only)
+
+
+def _parse_batch(batch: Batch) -> list[ox.Triple]:
+    try:
+        return _parse(batch.data, batch.media_type)
+    except DataLoadError as exc:
+        exc.source = batch.source or exc.source
+        raise
 
 
 def _parse(data: bytes, media_type: str) -> list[ox.Triple]:
@@ -560,29 +620,27 @@ def ensure_ontology(store: Store, *, force: bool = False) -> bool:
     current = ontology_hash()
     if not force and store.meta_hash() == current:
         return False
-    for iri, graph in ontology_graphs().items():
-        store.load(
-            graph.serialize(format="nt", encoding="utf-8"),
-            media_type="application/n-triples",
-            graph=iri,
-            replace=True,
-        )
+    nt = "application/n-triples"
+    batches = [
+        Batch(graph.serialize(format="nt", encoding="utf-8"), nt, iri, replace=True)
+        for iri, graph in ontology_graphs().items()
+    ]
     if MAPPINGS_GRAPH in store.graphs() and not _mapping_paths():
-        store.load(b"", media_type="application/n-triples", graph=MAPPINGS_GRAPH, replace=True)
+        batches.append(Batch(b"", nt, MAPPINGS_GRAPH, replace=True))
     meta = f'<{ONTOLOGY_GRAPH}> <{_HASH.value}> "{current}" .\n'.encode()
-    store.load(meta, media_type="application/n-triples", graph=META_GRAPH, replace=True)
+    batches.append(Batch(meta, nt, META_GRAPH, replace=True))
+    store.load_many(batches)  # one change: a reader never sees half an ontology
     return True
 
 
-def load_file(store: Store, path: Path, *, graph: str, replace: bool = False) -> int:
-    """Load one file into ``graph``: RDF by extension, or a scenario CSV classified first.
+def file_batch(path: Path, *, graph: str, replace: bool = False) -> Batch:
+    """Read one file as a :class:`Batch`: RDF by extension, or a scenario CSV classified first.
 
     A CSV is read with :func:`concord_kg.scenarios.read_scenarios`, classified with the fast engine
     and stored as :func:`concord_kg.classify.scenario_graph` (each scenario typed with its model).
 
-    :returns: the number of triples loaded.
-    :raises DataLoadError: unknown extension or unparsable RDF.
-    :raises InputErrors: bad scenario rows (nothing is loaded).
+    :raises DataLoadError: unknown extension or unreadable file.
+    :raises InputErrors: bad scenario rows.
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -593,19 +651,22 @@ def load_file(store: Store, path: Path, *, graph: str, replace: bool = False) ->
         scenarios = list(read_scenarios(path, classifier.decision))
         graph_rdf = scenario_graph(classifier.classify(scenarios), classifier.decision)
         data = graph_rdf.serialize(format="nt", encoding="utf-8")
-        media_type = "application/n-triples"
-    elif suffix in MEDIA_TYPES:
+        return Batch(data, "application/n-triples", graph, replace, str(path))
+    if suffix in MEDIA_TYPES:
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise DataLoadError(f"cannot read: {exc.strerror}", source=str(path)) from exc
-        media_type = MEDIA_TYPES[suffix]
-    else:
-        raise DataLoadError(
-            f"unknown file type {suffix!r}", source=str(path), hint="use .ttl, .nt, .jsonld, .rdf or .csv"
-        )
-    try:
-        return store.load(data, media_type=media_type, graph=graph, replace=replace)
-    except DataLoadError as exc:
-        exc.source = str(path)
-        raise
+        return Batch(data, MEDIA_TYPES[suffix], graph, replace, str(path))
+    raise DataLoadError(
+        f"unknown file type {suffix!r}", source=str(path), hint="use .ttl, .nt, .jsonld, .rdf or .csv"
+    )
+
+
+def load_file(store: Store, path: Path, *, graph: str, replace: bool = False) -> int:
+    """Load one file into ``graph`` (see :func:`file_batch`); return the number of triples loaded.
+
+    :raises DataLoadError: unknown extension or unparsable RDF (nothing is loaded).
+    :raises InputErrors: bad scenario rows (nothing is loaded).
+    """
+    return store.load_many([file_batch(path, graph=graph, replace=replace)])[0]

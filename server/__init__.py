@@ -8,36 +8,23 @@ from typing import Any
 
 from flask import Flask
 
-__all__ = ["DEFAULTS", "create_app"]
-
-#: Every setting and its default, in one place; ``CONCORD_<NAME>`` environment variables override
-#: them, and the mapping given to :func:`create_app` overrides both.
-DEFAULTS: dict[str, Any] = {
-    "STORE_DIR": ".concord-kg/store",  # embedded Oxigraph store folder
-    "ENDPOINT": None,  # a SPARQL 1.1 query endpoint URL instead of the embedded store
-    "GRAPH_STORE": None,  # Graph Store Protocol URL of that endpoint (default: derived)
-    "QUERY_TIMEOUT": 30.0,  # seconds before a query is stopped
-    "MAX_RESULTS": 100_000,  # rows or triples returned at most
-    "ALLOW_UPDATE": False,  # accept SPARQL Update
-    "WORKERS": 2,  # query worker processes (embedded store)
-    "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies above this get 413
-    "MAX_VALIDATE_TRIPLES": 50_000,  # /api/validate: larger data is refused (SHACL runs in the request)
-    "CORS_ORIGIN": "*",  # Access-Control-Allow-Origin
-}
-
-_BOOLEAN = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
+__all__ = ["SERVER_OPTIONS", "create_app", "serve"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app: defaults, then ``CONCORD_*`` environment variables, then ``config``.
 
-    Nothing opens until the first request (or ``app.extensions["concord"].start()``).
+    Every setting is parsed strictly (:mod:`server.settings`); nothing opens until the first
+    request (or ``app.extensions["concord"].start()``).
+
+    :raises SettingError: a setting has a value that cannot be used.
     """
+    from server.settings import check_service, resolve
+
+    values = resolve(config, os.environ)
+    check_service(values)
     app = Flask(__name__)
-    app.config.update(DEFAULTS)
-    app.config.update(_from_environment(os.environ))
-    if config:
-        app.config.update({k: v for k, v in config.items() if v is not None or k not in DEFAULTS})
+    app.config.update(values)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     from server import api, cors, pages, problems, queries, sparql, terms
@@ -49,19 +36,52 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    """Read ``CONCORD_<NAME>`` variables, converted to the type of the default."""
-    values: dict[str, Any] = {}
-    for name, default in DEFAULTS.items():
-        raw = environ.get(f"CONCORD_{name}")
-        if raw is None:
-            continue
-        if isinstance(default, bool):
-            values[name] = _BOOLEAN.get(raw.strip().lower(), True)
-        elif isinstance(default, int):
-            values[name] = int(raw)
-        elif isinstance(default, float):
-            values[name] = float(raw)
-        else:
-            values[name] = raw or None
-    return values
+#: waitress settings for a service that faces many clients: connections beyond the default 100 are
+#: accepted (slow clients cannot starve the rest), idle or stalled connections are closed after 30 s.
+SERVER_OPTIONS: dict[str, Any] = {
+    "threads": 8,
+    "connection_limit": 1000,
+    "channel_timeout": 30,
+    "cleanup_interval": 5,
+    "ident": "concord-kg",
+}
+
+
+def serve(config: Mapping[str, Any] | None, host: str, port: int, *, ready: Any = None) -> None:
+    """Serve the app with waitress on ``host:port`` until interrupted; the store opens before listening.
+
+    :param ready: called with the base URL once the socket listens (e.g. to print it).
+    :raises SettingError: a setting cannot be used.
+    :raises PortInUse: the port is taken.
+    """
+    import errno
+
+    import waitress
+
+    from concord_kg.errors import ConcordError
+
+    shown = f"[{host}]" if ":" in host else host
+    settings = dict(config or {})
+    settings.setdefault("PUBLIC_URL", None)
+    app = create_app(settings)
+    backend = app.extensions["concord"]
+    try:
+        try:
+            server = waitress.create_server(app, host=host, port=port, **SERVER_OPTIONS)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConcordError(
+                    f"port {port} on {host} is already in use", hint="choose another with --port"
+                ) from None
+            raise ConcordError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        base = f"http://{shown}:{server.effective_port}"
+        app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"] or base + "/"
+        backend.start()
+        if ready is not None:
+            ready(base)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+    finally:
+        backend.close()

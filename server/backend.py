@@ -1,9 +1,10 @@
 """The server's one handle on the knowledge graph: the store, the query workers, the graph list.
 
-Embedded store: the server process opens the store read-write to load the ontology, then keeps it
-read-write only if updates are allowed (read-only otherwise); queries run in a
-:class:`~server.pool.WorkerPool`, which reopens the store when its files change. Remote store:
-queries go to the endpoint from the request thread, with the endpoint's HTTP timeout.
+Embedded store: the server process opens the store read-write to load the ontology, then keeps only
+a read-only handle (for the graph list); queries run in a :class:`~server.pool.WorkerPool`, which
+reopens the store when its files change, and updates (when allowed) in a one-process pool that holds
+the store read-write. Remote store: queries go to the endpoint from the request thread, with the
+endpoint's HTTP timeout.
 Everything opens on first use (or :meth:`Backend.start`), never at import.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from rdflib import Graph
 
-from concord_kg.store import EmbeddedStore, RemoteStore, Store, ensure_ontology, open_store
+from concord_kg.store import EmbeddedStore, Store, ensure_ontology, open_store
 from server.results import Answer, Job, execute
 
 __all__ = ["Backend"]
@@ -46,6 +47,7 @@ class Backend:
         self._lock = threading.RLock()
         self._store: Store | None = None
         self._pool: Any = None
+        self._writer: Any = None
         self._graphs: tuple[float, list[str]] | None = None
         self._ontology: Graph | None = None
         self._signature: frozenset[str] = frozenset()
@@ -71,18 +73,23 @@ class Backend:
             if isinstance(store, EmbeddedStore):
                 if reloaded:
                     store.settle()
-                if not self.config.get("ALLOW_UPDATE"):
-                    # No writer stays open: RocksDB compactions by a writer would delete files the
-                    # read-only workers still read.
-                    store.close()
-                    store = EmbeddedStore(store.path, read_only=True)
+                # No writer stays open in the server process: RocksDB compactions by a writer would
+                # delete files the read-only workers still read, and updates run in a killable worker.
+                store.close()
+                store = EmbeddedStore(store.path, read_only=True)
                 from server.pool import WorkerPool
 
-                pool = WorkerPool(
-                    store.path, size=int(self.config["WORKERS"]), timeout=float(self.config["QUERY_TIMEOUT"])
-                )
+                options = {
+                    "timeout": float(self.config["QUERY_TIMEOUT"]),
+                    "max_memory": int(self.config["MAX_WORKER_MEMORY"]),
+                }
+                pool = WorkerPool(store.path, size=int(self.config["WORKERS"]), **options)
                 pool.start()
                 self._pool = pool
+                if self.config.get("ALLOW_UPDATE"):
+                    writer = WorkerPool(store.path, size=1, writable=True, **options)
+                    writer.start()
+                    self._writer = writer
                 self._signature = _files_signature(store.path)
                 self._checked = time.monotonic()
             self._store = store
@@ -91,9 +98,10 @@ class Backend:
     def close(self) -> None:
         """Stop the workers and close the store."""
         with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+            for pool in (self._pool, self._writer):
+                if pool is not None:
+                    pool.close()
+            self._pool = self._writer = None
             if self._store is not None:
                 self._store.close()
                 self._store = None
@@ -107,19 +115,17 @@ class Backend:
         return execute(store, job)
 
     def update(self, text: str) -> None:
-        """Apply a (guarded) update, then let the query workers see the new data."""
+        """Guard and apply an update (in the writer worker, under the time limit); workers then see it."""
         store = self.start()
-        with self._lock:
-            store.update(text)
-            self._changed()
+        if self._writer is None:
+            from server.guard import analyse_update
 
-    def load(self, data: bytes, *, media_type: str, graph: str, replace: bool = False) -> int:
-        """Load RDF into a named graph (see :meth:`concord_kg.store.Store.load`)."""
-        store = self.start()
+            analyse_update(text)
+            store.update(text)
+        else:
+            self._writer.update(text)
         with self._lock:
-            count = store.load(data, media_type=media_type, graph=graph, replace=replace)
             self._changed()
-        return count
 
     def graphs(self) -> list[str]:
         """Return the store's named graphs (cached; refreshed after changes)."""
@@ -150,11 +156,16 @@ class Backend:
 
     def _changed(self) -> None:
         self._graphs = None
-        if self._pool is not None:
-            if isinstance(self._store, EmbeddedStore):
-                self._store.settle()
-                self._signature = _files_signature(self._store.path)
+        store = self._store
+        if self._pool is not None and isinstance(store, EmbeddedStore):
+            self._signature = _files_signature(store.path)
+            self._reopen(store)
             self._pool.refresh()
+
+    def _reopen(self, store: EmbeddedStore) -> None:
+        """Reopen the server's read-only handle: it shows the graphs as of its opening."""
+        store.close()
+        self._store = EmbeddedStore(store.path, read_only=True)
 
     def _notice_outside_changes(self) -> None:
         """Let workers and the graph list see data another process wrote (checked once a second)."""
@@ -170,13 +181,6 @@ class Backend:
             if signature == self._signature:
                 return
             self._signature = signature
-            if store.read_only:  # the server's own handle shows the graphs as of its opening
-                store.close()
-                self._store = EmbeddedStore(store.path, read_only=True)
+            self._reopen(store)
             self._graphs = None
             self._pool.refresh()
-
-    @property
-    def remote(self) -> RemoteStore | None:
-        """The remote store, when the server fronts an endpoint."""
-        return self._store if isinstance(self._store, RemoteStore) else None

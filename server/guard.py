@@ -18,7 +18,14 @@ from rdflib import URIRef
 
 from concord_kg.errors import ForbiddenQueryError, QueryError
 
-__all__ = ["Operation", "analyse_query", "analyse_update", "check_graphs"]
+__all__ = [
+    "Operation",
+    "analyse_query",
+    "analyse_update",
+    "check_graphs",
+    "check_query",
+    "normalise_newlines",
+]
 
 #: rdflib's pyparsing grammar is not thread-safe (concurrent parses corrupt each other's results).
 _PARSER_LOCK = threading.Lock()
@@ -57,6 +64,42 @@ _FORM = re.compile(
 )
 
 
+def normalise_newlines(text: str) -> str:
+    r"""Turn ``\r\n`` and lone ``\r`` into ``\n``, so the guard and the store cut lines alike.
+
+    rdflib ends a ``#`` comment at ``\n`` only, pyoxigraph at ``\r`` too: without this, text
+    after ``#x\r`` is a comment to the guard and a pattern to the store. Every operation is
+    normalised once, and the normalised text is what both judge.
+
+    >>> normalise_newlines("#x\rSERVICE\r\n")
+    '#x\nSERVICE\n'
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def check_query(
+    text: str,
+    known_graphs: Collection[str],
+    *,
+    default_graph: Collection[str] = (),
+    named_graphs: Collection[str] = (),
+    base: str | None = None,
+) -> Operation:
+    """Run every check of a protocol query: analysis, dataset parameters, graphs in the store.
+
+    :raises QueryError: malformed, or dataset given twice, or a graph not in the store.
+    :raises ForbiddenQueryError: the query uses ``SERVICE``, or names a graph not in the store.
+    """
+    analysis = analyse_query(text, base=base)
+    if (default_graph or named_graphs) and (analysis.from_default or analysis.from_named):
+        raise QueryError(
+            "the request gives both default-graph-uri/named-graph-uri parameters and FROM/FROM NAMED "
+            "in the query; use one or the other"
+        )
+    check_graphs(analysis, known_graphs, extra=(*default_graph, *named_graphs))
+    return analysis
+
+
 def analyse_query(text: str, *, base: str | None = None) -> Operation:
     r"""Parse a query; refuse ``SERVICE``; return its form and the graphs it names.
 
@@ -72,12 +115,19 @@ def analyse_query(text: str, *, base: str | None = None) -> Operation:
     :raises QueryError: the text is not a SPARQL query (an update sent as a query says so).
     :raises ForbiddenQueryError: the query uses ``SERVICE``.
     """
+    _refuse_unnormalised(text)
     _refuse_escaped_federation(text)
     if not _NEEDS_PARSE.search(text):
         form = _FORM.match(_COMMENT.sub("", text))
         if form:
             return Operation(form.group(1).upper())  # type: ignore[arg-type]
     return _parse_query(text, base)
+
+
+def _refuse_unnormalised(text: str) -> None:
+    r"""Refuse a ``\r``: callers pass :func:`normalise_newlines` text, so one here is a caller's bug."""
+    if "\r" in text:
+        raise QueryError("a carriage return in text that was not normalised", hint="normalise line endings")
 
 
 #: A ``\u``/``\U`` escape, and the words that reach the network.
@@ -149,6 +199,7 @@ def analyse_update(text: str) -> Operation:
     from rdflib.plugins.sparql.algebra import translateUpdate
     from rdflib.plugins.sparql.parser import parseUpdate
 
+    _refuse_unnormalised(text)
     _refuse_escaped_federation(text)
 
     try:

@@ -105,7 +105,10 @@ def _html_pages() -> Response | str | tuple[str, int] | None:
         return _query_page(match.group(1))
     if request.path == "/sparql" and not ({"query", "update"} & set(request.args)):
         examples = [load_saved_query(name) for name in EXAMPLE_QUERIES]
-        return render_template("pages/sparql.html", prefixes=prefixes(), examples=examples)
+        from server.sparql import public_url
+
+        endpoint = public_url() + "sparql"
+        return render_template("pages/sparql.html", prefixes=prefixes(), examples=examples, endpoint=endpoint)
     return None
 
 

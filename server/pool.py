@@ -1,9 +1,14 @@
 """Evaluate queries in worker processes that can be killed, so a query time limit really holds.
 
 A thread cannot interrupt pyoxigraph mid-query, so each worker is a process holding the store
-open read-only (``pyoxigraph.Store.read_only``). A query that overruns the limit gets its worker
-killed and replaced; the caller gets :class:`QueryTimeout` at once and the server stays responsive.
-Workers come from a ``forkserver`` (never a fork of the threaded server process).
+open read-only (``pyoxigraph.Store.read_only``); with updates allowed, one more worker holds it
+read-write and applies them. A query or update that overruns the limit gets its worker killed and
+replaced; the caller gets :class:`QueryTimeout` at once and the server stays responsive. The guard
+runs in the worker too, so its parse is under the same time limit.
+
+Each worker is sandboxed before it opens the store (:mod:`server.sandbox`): it cannot open an
+Internet socket, so the store cannot federate or fetch whatever text reaches it, and its memory is
+capped. Workers come from a ``forkserver`` (never a fork of the threaded server process).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import logging
 import multiprocessing
 import queue
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -19,10 +25,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from concord_kg.errors import ConcordError, QueryError, StoreError
-from server.results import Answer, Job, execute
+from concord_kg.errors import ConcordError, ForbiddenQueryError, QueryError, StoreError
+from server.results import Answer, Job, NotAcceptableAnswer, execute
 
-__all__ = ["QueryTimeout", "PoolBusy", "WorkerPool"]
+__all__ = ["QueryTimeout", "PoolBusy", "WorkerDied", "WorkerPool"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -39,6 +45,22 @@ class PoolBusy(StoreError):
     http_status = 503
 
 
+class WorkerDied(StoreError):
+    """A worker stopped in the middle of a job (out of memory, or crashed); it was replaced."""
+
+    http_status = 503
+
+
+#: What a worker's error kind becomes in the server.
+_ERRORS: dict[str, type[ConcordError]] = {
+    "query": QueryError,
+    "forbidden": ForbiddenQueryError,
+    "not-acceptable": NotAcceptableAnswer,
+    "memory": WorkerDied,
+    "store": StoreError,
+}
+
+
 @dataclass
 class _Worker:
     process: multiprocessing.process.BaseProcess
@@ -47,17 +69,29 @@ class _Worker:
 
 
 class WorkerPool:
-    """A fixed number of query worker processes over one store folder.
+    """A fixed number of worker processes over one store folder.
 
     :param store_path: the embedded store's folder.
     :param size: number of worker processes.
-    :param timeout: seconds a query may run before its worker is killed.
+    :param timeout: seconds a query or update may run before its worker is killed.
+    :param max_memory: bytes of address space per worker (0: no cap).
+    :param writable: the workers open the store read-write and apply updates (use ``size=1``).
     """
 
-    def __init__(self, store_path: Path | str, *, size: int = 2, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        store_path: Path | str,
+        *,
+        size: int = 2,
+        timeout: float = 30.0,
+        max_memory: int = 0,
+        writable: bool = False,
+    ) -> None:
         self.store_path = str(store_path)
         self.size = size
         self.timeout = timeout
+        self.max_memory = max_memory
+        self.writable = writable
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["server.pool"])
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -84,44 +118,65 @@ class WorkerPool:
 
         :raises QueryTimeout: the query overran (its worker was replaced).
         :raises PoolBusy: no worker came free within the time limit.
-        :raises QueryError: the store refused the query.
+        :raises WorkerDied: the worker died (e.g. out of memory) and was replaced.
+        :raises QueryError: the guard or the store refused the query.
         """
-        status, payload = self._run_once(job)
+        return self._outcome(("job", job))
+
+    def update(self, text: str) -> None:
+        """Guard and apply a SPARQL update in the (read-write) worker within the time limit.
+
+        Killed mid-update, the store keeps none of it: pyoxigraph applies an update as one transaction.
+
+        :raises QueryTimeout: the update overran (its worker was replaced, nothing was written).
+        :raises ForbiddenQueryError: ``LOAD`` or ``SERVICE``.
+        """
+        self._outcome(("update", text))
+
+    def _outcome(self, message: tuple[str, Any]) -> Any:
+        status, payload = self._run_once(message)
         if status == "error" and payload[0] == "stale":
-            status, payload = self._run_once(job)
+            status, payload = self._run_once(message)
         if status == "ok":
             return payload
-        kind, message = payload
-        if kind == "query":
-            raise QueryError(message)
-        raise StoreError(f"the store failed: {message}")
+        kind, text, hint = payload
+        error = _ERRORS.get(kind, StoreError)
+        if error is StoreError:
+            text = f"the store failed: {text}"
+        raise error(text, hint=hint)
 
-    def _run_once(self, job: Job) -> tuple[str, Any]:
+    def _run_once(self, message: tuple[str, Any]) -> tuple[str, Any]:
         try:
             worker = self._idle.get(timeout=self.timeout)
         except queue.Empty:
-            raise PoolBusy(f"all {self.size} query workers stayed busy for {self.timeout:g} s") from None
+            raise PoolBusy(f"all {self.size} workers stayed busy for {self.timeout:g} s") from None
         try:
             if worker.generation != self._generation:
                 worker.conn.send(("reopen", None))
                 worker.generation = self._generation
             started = time.monotonic()
-            worker.conn.send(("job", job))
+            worker.conn.send(message)
             if not worker.conn.poll(self.timeout):
                 self._replace(worker)
                 raise QueryTimeout(
-                    f"the query ran longer than {self.timeout:g} s and was stopped",
+                    f"the {'update' if message[0] == 'update' else 'query'} ran longer than "
+                    f"{self.timeout:g} s and was stopped",
                     hint="add LIMIT, narrow the patterns, or ask the operator for a longer --query-timeout",
                 )
             status, payload = worker.conn.recv()
         except (EOFError, OSError) as exc:
+            worker.process.join(timeout=5)
+            code = worker.process.exitcode
             self._replace(worker)
-            raise StoreError("a query worker stopped unexpectedly; try again") from exc
+            raise WorkerDied(
+                f"the worker stopped during the job (exit code {code}): it ran out of memory or crashed",
+                hint="ask for less (LIMIT, fewer string operations); the limit is --max-worker-memory",
+            ) from exc
         if status == "error" and payload[0] == "stale":
             self._replace(worker)
         else:
             self._idle.put(worker)
-        _LOG.debug("query answered in %.3f s", time.monotonic() - started)
+        _LOG.debug("job answered in %.3f s", time.monotonic() - started)
         return status, payload
 
     def close(self) -> None:
@@ -137,7 +192,10 @@ class WorkerPool:
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
         process = self._context.Process(
-            target=_serve, args=(child, self.store_path), daemon=True, name="concord-kg-query"
+            target=_serve,
+            args=(child, self.store_path, self.writable, self.max_memory),
+            daemon=True,
+            name="concord-kg-writer" if self.writable else "concord-kg-query",
         )
         process.start()
         child.close()
@@ -160,10 +218,19 @@ class WorkerPool:
 _STALE = re.compile(r"(?:Corruption|IO error): ")
 
 
-def _serve(conn: Connection, store_path: str) -> None:
-    """Worker loop: open the store read-only on first use, answer jobs until the pipe closes."""
+def _serve(conn: Connection, store_path: str, writable: bool, max_memory: int) -> None:
+    """Worker loop: sandbox, open the store on first use, answer jobs until the pipe closes."""
     from concord_kg.store import EmbeddedStore
+    from server.guard import analyse_update
+    from server.sandbox import SandboxError, forbid_network, limit_memory
 
+    try:
+        forbid_network()
+    except SandboxError as exc:
+        if sys.platform == "linux":
+            raise  # fail closed: no worker runs without the sandbox where it exists
+        _LOG.warning("query workers can reach the network (%s); only the guard stops SERVICE/LOAD", exc)
+    limit_memory(max_memory)
     store: EmbeddedStore | None = None
     while True:
         try:
@@ -178,19 +245,35 @@ def _serve(conn: Connection, store_path: str) -> None:
         try:
             try:
                 if store is None:
-                    store = EmbeddedStore(store_path, read_only=True)
-                answer = execute(store, payload)
+                    store = EmbeddedStore(store_path, read_only=not writable)
+                if kind == "update":
+                    analyse_update(payload)
+                    store.update(payload)
+                    store.settle()  # compact now, not later under the read-only workers
+                    answer = None
+                else:
+                    answer = execute(store, payload)
             except (OSError, RuntimeError, ConcordError) as exc:
                 if isinstance(exc, QueryError) or not _STALE.match(str(exc)):
                     raise
                 # A writer (an update, or `concord-kg load`) compacted files away since this worker
                 # opened the store; a fresh process sees the current files.
-                conn.send(("error", ("stale", str(exc))))
+                conn.send(("error", ("stale", str(exc), None)))
                 return
             conn.send(("ok", answer))
         except ConcordError as exc:
-            conn.send(("error", ("query" if isinstance(exc, QueryError) else "store", str(exc))))
-        except RuntimeError as exc:  # pyoxigraph evaluation errors (e.g. unsupported function)
-            conn.send(("error", ("query", f"query evaluation failed: {exc}")))
+            conn.send(("error", (_kind(exc), exc.message, exc.hint)))
+        except MemoryError:
+            conn.send(("error", ("memory", "the query needed more memory than a worker may use", None)))
+        except (RuntimeError, OSError) as exc:  # pyoxigraph evaluation errors (e.g. a failed fetch)
+            conn.send(("error", ("query", f"evaluation failed: {exc}", None)))
         except Exception as exc:  # noqa: BLE001 - the worker must answer whatever happens
-            conn.send(("error", ("store", f"{type(exc).__name__}: {exc}")))
+            conn.send(("error", ("store", f"{type(exc).__name__}: {exc}", None)))
+
+
+def _kind(error: ConcordError) -> str:
+    """Name an error's kind for the trip back to the server (see ``_ERRORS``)."""
+    for kind, cls in _ERRORS.items():
+        if type(error) is cls:
+            return kind
+    return "forbidden" if isinstance(error, ForbiddenQueryError) else "query"

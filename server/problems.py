@@ -46,7 +46,7 @@ def _concord_error(exc: ConcordError) -> Response:
 def _http_error(exc: HTTPException) -> Response:
     response = problem(exc.code or 500, exc.name, exc.description or exc.name)
     headers = dict(exc.get_headers())
-    for header in ("Allow", "Retry-After"):
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
         if header in headers:
             response.headers[header] = headers[header]
     return response

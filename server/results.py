@@ -18,11 +18,15 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from concord_kg.errors import ConcordError
+from server.guard import check_query
+
 __all__ = [
     "SOLUTION_TYPES",
     "GRAPH_TYPES",
     "Job",
     "Answer",
+    "NotAcceptableAnswer",
     "execute",
 ]
 
@@ -52,16 +56,30 @@ _GRAPH_FORMATS = {
 
 @dataclass(frozen=True)
 class Job:
-    """A query to evaluate: text, dataset, bound parameters, answer format and row cap."""
+    """A query to evaluate: text, dataset, bound parameters, answer formats and row cap.
+
+    :ivar media_type: the answer format for SELECT/ASK (and for graphs if ``graph_media_type`` is
+        unset); ``None`` when the client accepts none (a solutions answer is then 406).
+    :ivar known_graphs: when set, the text is guarded first (:func:`server.guard.check_query`) where
+        the query runs, under its time limit, and may name only these graphs.
+    """
 
     query: str
-    media_type: str
+    media_type: str | None
     max_results: int
     default_graph: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     substitutions: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] = field(default_factory=dict)
     #: Resolves relative IRIs of a query without ``BASE`` (SPARQL 1.1 Protocol: the request URL).
     base_iri: str | None = None
+    graph_media_type: str | None = None
+    known_graphs: tuple[str, ...] | None = None
+
+
+class NotAcceptableAnswer(ConcordError):
+    """The answer's kind (solutions or a graph) has no format the client accepts."""
+
+    http_status = 406
 
 
 @dataclass(frozen=True)
@@ -77,8 +95,12 @@ class Answer:
 def execute(store: object, job: Job) -> Answer:
     """Run ``job`` on ``store`` (a :class:`concord_kg.store.Store`) and serialise the capped result.
 
-    :raises QueryError: the store refuses the query.
+    :raises QueryError: the guard or the store refuses the query.
+    :raises NotAcceptableAnswer: the answer's kind has no acceptable format.
     """
+    if job.known_graphs is not None:
+        dataset = {"default_graph": job.default_graph, "named_graphs": job.named_graphs}
+        check_query(job.query, job.known_graphs, base=job.base_iri, **dataset)
     result = store.query(  # type: ignore[attr-defined]
         job.query,
         default_graph=job.default_graph or None,
@@ -86,21 +108,29 @@ def execute(store: object, job: Job) -> Answer:
         substitutions=job.substitutions or None,
         base_iri=job.base_iri,
     )
-    if isinstance(result, ox.QueryBoolean):
-        return Answer(result.serialize(format=_results_format(job.media_type)) or b"", job.media_type)
-    if isinstance(result, ox.QuerySolutions):
+    if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
+        media_type = _acceptable(job.media_type, SOLUTION_TYPES)
+        if isinstance(result, ox.QueryBoolean):
+            return Answer(result.serialize(format=_results_format(media_type)) or b"", media_type)
         variables = [v.value for v in result.variables]
         rows = list(itertools.islice(result, job.max_results + 1))
         truncated = len(rows) > job.max_results
         rows = rows[: job.max_results]
-        body = _solutions(variables, rows, job.media_type, truncated)
-        return Answer(body, job.media_type, truncated, len(rows))
+        body = _solutions(variables, rows, media_type, truncated)
+        return Answer(body, media_type, truncated, len(rows))
+    media_type = _acceptable(job.graph_media_type or job.media_type, GRAPH_TYPES)
     triples = list(itertools.islice(iter(result), job.max_results + 1))  # type: ignore[call-overload]
     truncated = len(triples) > job.max_results
     triples = triples[: job.max_results]
-    fmt = _GRAPH_FORMATS[job.media_type]
+    fmt = _GRAPH_FORMATS[media_type]
     body = ox.serialize(triples, format=fmt, prefixes=_prefixes(fmt)) or b""
-    return Answer(body, job.media_type, truncated, len(triples))
+    return Answer(body, media_type, truncated, len(triples))
+
+
+def _acceptable(media_type: str | None, supported: tuple[str, ...]) -> str:
+    if media_type is None or media_type not in supported:
+        raise NotAcceptableAnswer("this answer can be given as: " + ", ".join(supported))
+    return media_type
 
 
 def _prefixes(fmt: ox.RdfFormat) -> dict[str, str] | None:

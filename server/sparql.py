@@ -1,35 +1,48 @@
 """The SPARQL 1.1 Protocol endpoint (``/sparql``): query, update, service description.
 
 A request goes through small named steps (as in Oxigraph's server): the operation from method and
-``Content-Type`` (else 415) → contradictory dataset parameters refused (400) → the text parsed and
-``SERVICE``/``LOAD``/updates/unknown graphs refused before any store sees it (400/403) → the
-answer format negotiated (406 lists what is supported) → evaluation in a killable worker under
-the time limit and result cap.
+``Content-Type`` (else 415) → line endings normalised and the length capped (413), so the guard and
+the store read the same text → updates: read-only refused (403), bearer token checked (401) → the
+answer formats negotiated (406 lists what is supported) → in a killable worker that cannot reach
+the network, under the time limit, memory cap and result cap: the text parsed and
+``SERVICE``/``LOAD``/unknown graphs refused (400/403), then evaluation.
 """
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, overload
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RDFLiteral
 from rdflib.namespace import DCTERMS, RDF
-from werkzeug.exceptions import BadRequest, NotAcceptable, UnsupportedMediaType
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import (
+    BadRequest,
+    NotAcceptable,
+    RequestEntityTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 
-from concord_kg.errors import ForbiddenQueryError, QueryError
+from concord_kg.errors import ForbiddenQueryError
 from server.backend import Backend
-from server.guard import analyse_query, analyse_update, check_graphs
+from server.guard import normalise_newlines
 from server.results import GRAPH_TYPES, SOLUTION_TYPES, Job
 
-__all__ = ["bp", "init_app", "negotiate", "answer_job"]
+__all__ = ["bp", "init_app", "negotiate", "answer_job", "public_url"]
 
 bp = Blueprint("sparql", __name__)
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 
+#: Base URL when ``PUBLIC_URL`` is not set (an app made by ``create_app`` alone, as in tests);
+#: ``concord-kg serve`` sets it to the address it listens on.
+_FALLBACK_URL = "http://localhost/"
 #: ``format=`` parameter values some clients send instead of an ``Accept`` header.
 _FORMAT_PARAM = {
     "json": "application/sparql-results+json",
@@ -118,36 +131,36 @@ def _operation_from(
         raise BadRequest(
             "using-graph-uri and using-named-graph-uri are not supported; use USING in the update"
         )
-    if queries:
-        return _Operation("query", queries[0], default, named)
-    if updates:
-        return _Operation("update", updates[0], default, named)
+    for kind, texts in (("query", queries), ("update", updates)):
+        if texts:
+            return _Operation(kind, _bounded(normalise_newlines(texts[0])), default, named)  # type: ignore[arg-type]
     if required:
         raise BadRequest("the form has neither a 'query' nor an 'update' field")
     return None
 
 
+def _bounded(text: str) -> str:
+    """Refuse texts longer than ``MAX_QUERY_LENGTH`` before anything parses them."""
+    limit = int(current_app.config["MAX_QUERY_LENGTH"])
+    if len(text) > limit:
+        raise RequestEntityTooLarge(f"the text has {len(text):,} characters; this endpoint takes {limit:,}")
+    return text
+
+
 def _query(operation: _Operation) -> Response:
-    # SPARQL 1.1 Protocol: the request URL is the base IRI of a query that has no BASE.
-    base = request.base_url
-    analysis = analyse_query(operation.text, base=base)
-    if (operation.default_graph or operation.named_graphs) and (analysis.from_default or analysis.from_named):
-        raise QueryError(
-            "the request gives both default-graph-uri/named-graph-uri parameters and FROM/FROM NAMED "
-            "in the query; use one or the other"
-        )
     backend = _backend()
-    check_graphs(analysis, backend.graphs(), extra=operation.default_graph + operation.named_graphs)
-    graph_form = analysis.form in ("CONSTRUCT", "DESCRIBE")
-    media_type = negotiate(GRAPH_TYPES if graph_form else SOLUTION_TYPES)
     job = Job(
         query=operation.text,
-        media_type=media_type,
+        media_type=negotiate(SOLUTION_TYPES, strict=False),
+        graph_media_type=negotiate(GRAPH_TYPES, strict=False),
         max_results=int(current_app.config["MAX_RESULTS"]),
         default_graph=operation.default_graph,
         named_graphs=operation.named_graphs,
-        base_iri=base,
+        base_iri=public_url() + "sparql",  # SPARQL 1.1 Protocol: the request URL is the base IRI
+        known_graphs=tuple(backend.graphs()),  # the guard runs where the query runs, under its limits
     )
+    if job.media_type is None and job.graph_media_type is None:
+        raise NotAcceptable("this answer can be given as: " + ", ".join(SOLUTION_TYPES + GRAPH_TYPES))
     return answer_job(job)
 
 
@@ -162,9 +175,16 @@ def answer_job(job: Job) -> Response:
     return response
 
 
-def negotiate(supported: tuple[str, ...]) -> str:
+@overload
+def negotiate(supported: tuple[str, ...]) -> str: ...
+@overload
+def negotiate(supported: tuple[str, ...], *, strict: Literal[False]) -> str | None: ...
+
+
+def negotiate(supported: tuple[str, ...], *, strict: bool = True) -> str | None:
     """Pick the answer's media type by ``Accept`` (or a ``format`` parameter); the first is the default.
 
+    :param strict: raise when nothing is acceptable (else return ``None``).
     :raises NotAcceptable: nothing supported is acceptable (the message lists what is).
     """
     wanted = request.values.get("format")
@@ -178,20 +198,51 @@ def negotiate(supported: tuple[str, ...]) -> str:
         best = request.accept_mimetypes.best_match(supported)
         if best:
             return best
+    if not strict:
+        return None
     raise NotAcceptable("this answer can be given as: " + ", ".join(supported))
 
 
 def _update(operation: _Operation) -> Response:
-    if not current_app.config["ALLOW_UPDATE"]:
+    g.concord_write = True  # no CORS headers on this answer (server.cors)
+    config = current_app.config
+    if not config["ALLOW_UPDATE"]:
         raise ForbiddenQueryError(
             "this endpoint is read-only: SPARQL Update is refused",
-            hint="start the server with --allow-update",
+            hint="start the server with --allow-update and an update token",
         )
+    _authorise_update(config["UPDATE_TOKEN"])
     if operation.default_graph or operation.named_graphs:
         raise BadRequest("default-graph-uri and named-graph-uri apply to queries, not updates")
-    analyse_update(operation.text)
     _backend().update(operation.text)
     return Response(status=204)
+
+
+def _authorise_update(token: str) -> None:
+    """Let an update through only with the bearer token, and never a cross-origin form post.
+
+    A page on another origin can post an HTML form without a CORS preflight: such a post is
+    refused whatever it carries. The token is compared in constant time and never logged.
+    """
+    origin = request.headers.get("Origin")
+    if request.mimetype == "application/x-www-form-urlencoded" and origin and origin != _own_origin():
+        raise ForbiddenQueryError(f"an update form posted from another origin ({origin[:100]}) is refused")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise Unauthorized(
+            "SPARQL Update needs the update token: send 'Authorization: Bearer <token>'",
+            www_authenticate=WWWAuthenticate("Bearer", {"realm": "concord-kg update"}),
+        )
+
+
+def _own_origin() -> str:
+    parts = urlsplit(public_url())
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def public_url() -> str:
+    """Return the service's base URL from the settings (``PUBLIC_URL``), never from ``Host``."""
+    return current_app.config["PUBLIC_URL"] or _FALLBACK_URL
 
 
 def _service_description() -> Response:
@@ -201,8 +252,8 @@ def _service_description() -> Response:
     graph.bind("sd", SD)
     graph.bind("formats", FORMATS)
     graph.bind("dcterms", DCTERMS)
-    service = URIRef(request.base_url + "#service")
-    endpoint = URIRef(request.base_url)
+    endpoint = URIRef(public_url() + "sparql")
+    service = URIRef(endpoint + "#service")
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, endpoint))
     graph.add((service, DCTERMS.title, RDFLiteral("concord-kg SPARQL endpoint", lang="en")))

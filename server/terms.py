@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from concord_kg.errors import QueryError
 from concord_kg.harmonise import normalise as harmonise_normalise
 from concord_kg.ontology import CKG, prefixes, resolve_term
 from server.sparql import negotiate
@@ -55,6 +56,10 @@ class _Entry:
     labels: tuple[tuple[str, float, tuple[str, ...]], ...]  # (text, weight, words)
 
 
+#: Characters of search text at most: labels are short, and fuzzy matching costs grow with length.
+MAX_SEARCH_LENGTH = 200
+
+
 class SearchIndex:
     """Every labelled term of a graph, matched on preferred and alternative labels and notations."""
 
@@ -83,7 +88,12 @@ class SearchIndex:
         return entries
 
     def search(self, query: str, *, limit: int = 20) -> list[dict]:
-        """Return the best-matching terms, best first, with their score and the label that matched."""
+        """Return the best-matching terms, best first, with their score and the label that matched.
+
+        :raises QueryError: the text is longer than :data:`MAX_SEARCH_LENGTH` (its cost grows with length).
+        """
+        if len(query) > MAX_SEARCH_LENGTH:
+            raise QueryError(f"search text is at most {MAX_SEARCH_LENGTH} characters, not {len(query):,}")
         words = normalise(query)
         if not words:
             return []

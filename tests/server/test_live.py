@@ -145,15 +145,17 @@ def test_service_never_contacts_the_target(start_server: Callable[..., str], lis
 def test_service_and_load_refused_even_with_updates(
     start_server: Callable[..., str], listener: Listener
 ) -> None:
-    base = start_server("--allow-update")
+    base = start_server("--allow-update", "--update-token", "a-test-token-of-16+")
+    auth = {"Authorization": "Bearer a-test-token-of-16+"}
     target = f"http://127.0.0.1:{listener.port}/data.ttl"
     for update in (f"LOAD <{target}>", f"LOAD SILENT <{target}> INTO GRAPH <urn:g>"):
-        status, _, body = fetch(base + "/sparql", data=urllib.parse.urlencode({"update": update}).encode())
+        form = urllib.parse.urlencode({"update": update}).encode()
+        status, _, body = fetch(base + "/sparql", data=form, headers=auth)
         assert status == 403 and b"LOAD" in body
     status, _, _ = fetch(
         base + "/sparql",
         data=b"INSERT DATA { GRAPH <https://w3id.org/concord-kg/graph/data/x> { <urn:a> <urn:b> <urn:c> } }",
-        headers={"Content-Type": "application/sparql-update"},
+        headers={"Content-Type": "application/sparql-update", **auth},
     )
     assert status == 204
     status, _, body = fetch(query_url(base, "ASK { <urn:a> <urn:b> <urn:c> }"))

@@ -258,17 +258,19 @@ def test_slow_query_is_stopped(client: FlaskClient) -> None:
     assert again.status_code == 200
 
 
-@pytest.mark.parametrize("app_config", [{"ALLOW_UPDATE": True}])
+@pytest.mark.parametrize("app_config", [{"ALLOW_UPDATE": True, "UPDATE_TOKEN": "a-test-token-of-16+"}])
 def test_update_when_allowed(client: FlaskClient) -> None:
+    auth = {"Authorization": "Bearer a-test-token-of-16+"}
     response = client.post(
         "/sparql",
         data="INSERT DATA { GRAPH <https://w3id.org/concord-kg/graph/data/t> { <urn:a> <urn:b> 'c' } }",
         content_type="application/sparql-update",
+        headers=auth,
     )
     assert response.status_code == 204
     found = client.get("/sparql", query_string={"query": "SELECT ?o WHERE { <urn:a> <urn:b> ?o }"})
     assert json.loads(found.data)["results"]["bindings"][0]["o"]["value"] == "c"
-    load = client.post("/sparql", data={"update": "LOAD <http://127.0.0.1:9/x.ttl>"})
+    load = client.post("/sparql", data={"update": "LOAD <http://127.0.0.1:9/x.ttl>"}, headers=auth)
     assert load.status_code == 403
 
 

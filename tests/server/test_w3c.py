@@ -10,6 +10,7 @@ passing fails the run, so the list stays true.
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -35,8 +36,15 @@ def _expected_failures() -> dict[tuple[str, str], str]:
 EXPECTED_FAILURES = _expected_failures()
 
 
-def _start(command: list[str], ready: str, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+#: The update token of the module's concord-kg server (a test secret, 16+ characters).
+TOKEN = "w3c-test-token-0123456789"  # noqa: S105 - a throwaway secret for a local server
+
+
+def _start(command: list[str], ready: str) -> subprocess.Popen:
+    environment = {**os.environ, "CONCORD_UPDATE_TOKEN": TOKEN}
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment
+    )
     for line in process.stderr:  # type: ignore[union-attr]
         if ready in line:
             break
@@ -66,7 +74,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory, template_store: Path) -> I
             "10",
         ],
         "serving at",
-        ours_port,
     )
     oxigraph = subprocess.Popen(
         [str(Path(sys.executable).with_name("oxigraph")), "serve", "--bind", f"127.0.0.1:{oxigraph_port}"],
