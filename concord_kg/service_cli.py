@@ -115,6 +115,18 @@ def _default(name: str) -> str:
     help="Memory of one query worker, e.g. 2G " + _default("MAX_WORKER_MEMORY"),
 )
 @click.option(
+    "--store-mode",
+    type=click.Choice(["auto", "memory", "disk"]),
+    help="Query workers answer from an in-memory copy of the store or from disk; auto takes memory when "
+    "the copy fits --memory-budget " + _default("STORE_MODE"),
+)
+@click.option(
+    "--memory-budget",
+    metavar="SIZE",
+    help="Largest in-memory copy per query worker for --store-mode auto, e.g. 1G "
+    + _default("MEMORY_BUDGET"),
+)
+@click.option(
     "--allow-update/--read-only",
     default=None,
     help="Accept SPARQL Update, with a token " + _default("ALLOW_UPDATE"),

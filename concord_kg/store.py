@@ -181,13 +181,17 @@ class EmbeddedStore(Store):
 
     :param path: the store folder (created if missing).
     :param read_only: open with ``Store.read_only`` (what query workers do; sees the data as of opening).
+    :param memory: with ``read_only``, copy the whole store into memory and answer from the copy
+        (no disk reads per query; the copy sees the data as of opening).
     """
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, memory: bool = False) -> None:
         self.path = Path(path)
-        self.read_only = read_only
+        self.read_only = read_only or memory
         try:
-            if read_only:
+            if memory:
+                self._store = _copy_into_memory(self.path)
+            elif read_only:
                 self._store = _open_read_only(self.path)
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
@@ -198,6 +202,10 @@ class EmbeddedStore(Store):
                 source=str(self.path),
                 hint="is another concord-kg process using it? then use --endpoint to reach its server",
             ) from exc
+
+    def quad_count(self) -> int:
+        """Return the number of quads in the store (all graphs)."""
+        return len(self._store)
 
     def settle(self) -> None:
         """Flush writes and compact the store now.
@@ -303,6 +311,28 @@ _MAX_UNKNOWN_FUNCTIONS = 16
 def _evaluation_error(*_arguments: object) -> None:
     """Stand for an unknown extension function: every call is an evaluation error (``None``)."""
     return None
+
+
+def _copy_into_memory(path: Path, attempts: int = 5) -> ox.Store:
+    """Copy every quad of the store at ``path`` into a new in-memory store.
+
+    Opened read-only for the copy only; a writer elsewhere may compact files away meanwhile, so a
+    copy that meets a vanished file starts again.
+    """
+    for attempt in range(attempts):
+        disk = _open_read_only(path)
+        try:
+            memory = ox.Store()
+            memory.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+            for graph in disk.named_graphs():  # empty named graphs exist too
+                memory.add_graph(graph)
+            return memory
+        except (OSError, RuntimeError) as exc:
+            if attempt == attempts - 1 or not re.match(r"(?:Corruption|IO error): ", str(exc)):
+                raise
+        finally:
+            del disk
+    raise AssertionError("unreachable")
 
 
 def _open_read_only(path: Path, attempts: int = 20) -> ox.Store:

@@ -44,6 +44,7 @@ def health() -> Response:
         version=__version__,
         store="embedded" if backend.embedded else current_app.config["ENDPOINT"],
         graphs=len(backend.graphs()),
+        store_mode=backend.store_mode,  # where query workers answer from: memory or disk
     )
 
 

@@ -9,6 +9,10 @@ runs in the worker too, so its parse is under the same time limit.
 Each worker is sandboxed before it opens the store (:mod:`server.sandbox`): it cannot open an
 Internet socket, so the store cannot federate or fetch whatever text reaches it, and its memory is
 capped. Workers come from a ``forkserver`` (never a fork of the threaded server process).
+
+In memory mode each query worker copies the whole store into memory when it starts and answers
+from the copy (no disk reads per query). When the data changes, a new set of workers loads the new
+data while the old set keeps answering; each old worker retires once a new one is ready.
 """
 
 from __future__ import annotations
@@ -76,6 +80,8 @@ class WorkerPool:
     :param timeout: seconds a query or update may run before its worker is killed.
     :param max_memory: bytes of address space per worker (0: no cap).
     :param writable: the workers open the store read-write and apply updates (use ``size=1``).
+    :param memory: each worker answers from an in-memory copy of the store, loaded at its start.
+    :param load_timeout: seconds a worker may take to copy the store into memory.
     """
 
     def __init__(
@@ -86,12 +92,18 @@ class WorkerPool:
         timeout: float = 30.0,
         max_memory: int = 0,
         writable: bool = False,
+        memory: bool = False,
+        load_timeout: float = 600.0,
     ) -> None:
         self.store_path = str(store_path)
         self.size = size
         self.timeout = timeout
         self.max_memory = max_memory
         self.writable = writable
+        self.memory = memory and not writable
+        self.load_timeout = load_timeout
+        self._ready_generation = 0
+        self._ready = threading.Condition()
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["server.pool"])
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -100,15 +112,73 @@ class WorkerPool:
         self._workers: set[int] = set()
         self._closed = False
 
-    def start(self) -> None:
-        """Start the worker processes."""
+    def start(self, *, wait: bool = True) -> None:
+        """Start the worker processes (in memory mode, wait until one has loaded the store)."""
         for _ in range(self.size):
-            self._idle.put(self._spawn())
+            self._add(self._spawn())
+        if wait and self.memory:
+            self._wait_ready(self._generation)
 
-    def refresh(self) -> None:
-        """Make every worker reopen the store before its next query (after the data changed)."""
+    def refresh(self, *, wait: bool = False) -> None:
+        """Let every worker see the current data from its next query on (after the data changed).
+
+        Disk mode: each worker reopens the store before its next job. Memory mode: a new set of
+        workers loads the data; old workers answer until the first new one is ready, then retire.
+
+        :param wait: memory mode: return once a new worker is ready; from then on no old worker
+            answers (read-your-writes).
+        """
         with self._lock:
             self._generation += 1
+            generation = self._generation
+        if self.memory:
+            for _ in range(self.size):
+                self._add(self._spawn())
+            if wait:
+                self._wait_ready(generation)
+
+    def wait_loaded(self) -> None:
+        """Memory mode: wait until a worker holds the data of the latest :meth:`refresh`."""
+        if self.memory:
+            self._wait_ready(self._generation)
+
+    def _add(self, worker: _Worker) -> None:
+        """Make a started worker available (memory mode: once it reports the store loaded)."""
+        if not self.memory:
+            self._idle.put(worker)
+            return
+        threading.Thread(target=self._await_load, args=(worker,), daemon=True).start()
+
+    def _await_load(self, worker: _Worker) -> None:
+        try:
+            loaded = worker.conn.poll(self.load_timeout) and worker.conn.recv()[0] == "ready"
+        except (EOFError, OSError):
+            loaded = False
+        if not loaded:
+            _LOG.error(
+                "a query worker could not load the store into memory (exit %s)", worker.process.exitcode
+            )
+            self._stop(worker)
+            with self._ready:
+                self._ready.notify_all()
+            return
+        if self._closed:
+            self._stop(worker)
+            return
+        with self._ready:
+            self._ready_generation = max(self._ready_generation, worker.generation)
+            self._ready.notify_all()
+        self._idle.put(worker)
+
+    def _wait_ready(self, generation: int) -> None:
+        """Wait until a worker with the data of ``generation`` (or later) is loaded."""
+        deadline = time.monotonic() + self.load_timeout
+        with self._ready:
+            while self._ready_generation < generation and not self._closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._ready.wait(min(remaining, 0.5))
 
     def run(self, job: Job) -> Answer:
         """Evaluate ``job`` in a free worker within the time limit.
@@ -146,12 +216,9 @@ class WorkerPool:
         raise error(text, hint=hint)
 
     def _run_once(self, message: tuple[str, Any]) -> tuple[str, Any]:
+        worker = self._take()
         try:
-            worker = self._idle.get(timeout=self.timeout)
-        except queue.Empty:
-            raise PoolBusy(f"all {self.size} workers stayed busy for {self.timeout:g} s") from None
-        try:
-            if worker.generation != self._generation:
+            if worker.generation != self._generation and not self.memory:
                 worker.conn.send(("reopen", None))
                 worker.generation = self._generation
             started = time.monotonic()
@@ -179,6 +246,19 @@ class WorkerPool:
         _LOG.debug("job answered in %.3f s", time.monotonic() - started)
         return status, payload
 
+    def _take(self) -> _Worker:
+        """Take an idle worker; in memory mode retire those older than the newest loaded data."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise PoolBusy(f"all {self.size} workers stayed busy for {self.timeout:g} s") from None
+            if self.memory and worker.generation < self._ready_generation:
+                self._stop(worker)  # a worker with newer data is ready: this one retires
+                continue
+            return worker
+
     def close(self) -> None:
         """Stop every worker."""
         self._closed = True
@@ -193,7 +273,7 @@ class WorkerPool:
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=_serve,
-            args=(child, self.store_path, self.writable, self.max_memory),
+            args=(child, self.store_path, self.writable, self.max_memory, self.memory),
             daemon=True,
             name="concord-kg-writer" if self.writable else "concord-kg-query",
         )
@@ -204,7 +284,7 @@ class WorkerPool:
     def _replace(self, worker: _Worker) -> None:
         self._stop(worker)
         if not self._closed:
-            self._idle.put(self._spawn())
+            self._add(self._spawn())
 
     @staticmethod
     def _stop(worker: _Worker) -> None:
@@ -218,8 +298,8 @@ class WorkerPool:
 _STALE = re.compile(r"(?:Corruption|IO error): ")
 
 
-def _serve(conn: Connection, store_path: str, writable: bool, max_memory: int) -> None:
-    """Worker loop: sandbox, open the store on first use, answer jobs until the pipe closes."""
+def _serve(conn: Connection, store_path: str, writable: bool, max_memory: int, memory: bool = False) -> None:
+    """Worker loop: sandbox, open the store on first use (memory mode: copy it now), answer jobs."""
     from concord_kg.store import EmbeddedStore
     from server.guard import analyse_update
     from server.sandbox import SandboxError, forbid_network, limit_memory
@@ -232,6 +312,13 @@ def _serve(conn: Connection, store_path: str, writable: bool, max_memory: int) -
         _LOG.warning("query workers can reach the network (%s); only the guard stops SERVICE/LOAD", exc)
     limit_memory(max_memory)
     store: EmbeddedStore | None = None
+    if memory:
+        try:
+            store = EmbeddedStore(store_path, memory=True)
+        except (ConcordError, MemoryError, OSError, RuntimeError) as exc:
+            _LOG.error("cannot copy the store into memory: %s", exc)
+            return  # the pool sees the pipe close and logs it
+        conn.send(("ready", None))
     while True:
         try:
             kind, payload = conn.recv()

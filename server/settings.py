@@ -91,6 +91,13 @@ def _public_url(raw: object) -> str | None:
     return None if url is None else url.rstrip("/") + "/"
 
 
+def _store_mode(raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text not in ("auto", "memory", "disk"):
+        raise ValueError(f"{raw!r} is not one of auto, memory, disk")
+    return text
+
+
 def _token(raw: object) -> str | None:
     text = _text(raw)
     if text is not None and len(text) < 16:
@@ -126,6 +133,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("UPDATE_TOKEN", None, _token, "bearer token an update must carry (>= 16 characters)"),
     Setting("WORKERS", 2, _positive(int), "query worker processes (embedded store)"),
     Setting("MAX_WORKER_MEMORY", 2 * 1024**3, _size, "address space of one query worker (0: no limit)"),
+    Setting(
+        "STORE_MODE",
+        "auto",
+        _store_mode,
+        "query workers answer from memory or disk (auto: memory if it fits)",
+    ),
+    Setting(
+        "MEMORY_BUDGET", 1024**3, _size, "auto mode: largest in-memory copy of the store per query worker"
+    ),
     Setting("MAX_CONTENT_LENGTH", 1024 * 1024, _positive(int), "bytes of request body at most (413)"),
     Setting("MAX_QUERY_LENGTH", 100_000, _positive(int), "characters of query or update text at most"),
     Setting("MAX_VALIDATE_TRIPLES", 50_000, _positive(int), "/api/validate: triples parsed at most"),

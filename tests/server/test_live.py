@@ -221,15 +221,20 @@ def test_first_query_on_a_store_built_at_start_succeeds(
     assert json.loads(body)["boolean"] is True
 
 
+@pytest.mark.parametrize("mode", ["memory", "disk"])
 def test_data_loaded_while_the_server_runs_becomes_visible(
-    start_server: Callable[..., str], tmp_path: Path
+    start_server: Callable[..., str], tmp_path: Path, mode: str
 ) -> None:
-    """`concord-kg load` from another process: the server notices the store's files changed."""
+    """`concord-kg load` from another process: the server notices the store's files changed.
+
+    In memory mode new workers copy the new data while the old ones keep answering.
+    """
     import subprocess
     import sys
 
     store = tmp_path / "shared-store"
-    base = start_server(store=store)
+    base = start_server("--store-mode", mode, store=store)
+    assert json.loads(fetch(base + "/health")[2])["store_mode"] == mode
     examples = Path(__file__).parents[2] / "examples" / "scenarios.csv"
     script = Path(sys.executable).with_name("concord-kg")
     subprocess.run(
