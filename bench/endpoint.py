@@ -2,9 +2,11 @@
 
     .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/endpoint.py
 
-Generates >= 200,000 triples, starts (a) ``concord-kg serve`` on an embedded store holding them,
-(b) ``oxigraph serve`` on the same data (union default graph), (c) ``rdflib-endpoint serve`` on the
-same file, and drives each for ``--seconds`` with ``--concurrency`` client threads sending a mix of
+Generates >= 200,000 triples, starts (a) ``concord-kg serve`` on an embedded store holding them
+(``--store-mode``, default memory: its workers answer from an in-memory copy), (b) ``oxigraph
+serve-read-only`` on the same data in RocksDB, (c) ``oxigraph serve`` in memory (the data POSTed
+to its graph store), both with the union default graph, (d) ``rdflib-endpoint serve`` on the same
+file, and drives each for ``--seconds`` with ``--concurrency`` client threads sending a mix of
 four queries (point lookup, GROUP BY count, label regex with LIMIT, 2-hop join) with random
 parameters. Prints requests/s, p50 and p99 latency per server and the ratios. Also times how long
 ``concord-kg serve`` takes to be ready on a warm store. Everything listens on 127.0.0.1 only.
@@ -184,6 +186,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="concord-kg query worker processes")
+    parser.add_argument(
+        "--store-mode", choices=["memory", "disk"], default="memory", help="concord-kg --store-mode"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="concord-bench-"))
@@ -219,6 +224,8 @@ def main() -> None:
             str(port),
             "--workers",
             str(args.workers),
+            "--store-mode",
+            args.store_mode,
         ]
         for _ in range(3):  # warm store: the ontology graphs are loaded already
             process, seconds = start(serve, port, "/health")
@@ -245,7 +252,35 @@ def main() -> None:
             "/query?query=ASK%7B%7D",
         )
         try:
-            results["oxigraph serve"] = drive(port, "/query", args.items, args.seconds, args.concurrency)
+            results["oxigraph serve (disk)"] = drive(
+                port, "/query", args.items, args.seconds, args.concurrency
+            )
+        finally:
+            stop(process)
+
+        port = free_port()
+        process, _ = start(
+            [str(BIN / "oxigraph"), "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+            port,
+            "/query?query=ASK%7B%7D",
+        )
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            graph = urllib.parse.quote("https://w3id.org/concord-kg/graph/data/bench", safe="")
+            conn.request(
+                "POST",
+                f"/store?graph={graph}",
+                body=data.read_bytes(),
+                headers={"Content-Type": "application/n-triples"},
+            )
+            loaded = conn.getresponse()
+            if loaded.status >= 300:
+                raise RuntimeError(
+                    f"oxigraph serve refused the data: {loaded.status} {loaded.read()[:200]!r}"
+                )
+            results["oxigraph serve (memory)"] = drive(
+                port, "/query", args.items, args.seconds, args.concurrency
+            )
         finally:
             stop(process)
 
@@ -260,21 +295,21 @@ def main() -> None:
         finally:
             stop(process)
 
-        print(f"\n{'server':18} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}")
+        print(f"\n{'server':24} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}")
         for name, r in results.items():
             print(
-                f"{name:18} {r['requests']:9d} {r['errors']:7d} {r['rps']:9.1f} "
+                f"{name:24} {r['requests']:9d} {r['errors']:7d} {r['rps']:9.1f} "
                 f"{r['p50']:9.1f} {r['p99']:9.1f}"
             )
         print("\np50 ms by query: " + ", ".join(f"{k}" for k in ("point", "group", "regex", "2hop")))
         for name, r in results.items():
             cells = "  ".join(f"{k} {v:.1f}" for k, v in r["p50_by_query"].items())
-            print(f"  {name:18} {cells}")
+            print(f"  {name:24} {cells}")
         for name, r in results.items():
             for kind, text in r["samples"].items():
                 print(f"  {name} error {kind}: {text}")
         ours = results["concord-kg serve"]
-        for baseline in ("oxigraph serve", "rdflib-endpoint"):
+        for baseline in ("oxigraph serve (memory)", "oxigraph serve (disk)", "rdflib-endpoint"):
             other = results[baseline]
             print(
                 f"concord-kg / {baseline}: req/s x{ours['rps'] / other['rps']:.2f}, "

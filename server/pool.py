@@ -102,7 +102,7 @@ class WorkerPool:
         self.writable = writable
         self.memory = memory and not writable
         self.load_timeout = load_timeout
-        self._ready_generation = 0
+        self._ready_generation = -1  # the newest data generation a loaded worker holds
         self._ready = threading.Condition()
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["server.pool"])
