@@ -166,8 +166,8 @@ def test_cors_headers_and_preflight(client: FlaskClient) -> None:
 )
 def test_service_is_403(client: FlaskClient, query: str) -> None:
     response = client.get("/sparql", query_string={"query": query})
-    assert response.status_code in (400, 403)
-    assert "SERVICE" in problem(response)["detail"] or response.status_code == 400
+    assert response.status_code == 403
+    assert "SERVICE" in problem(response)["detail"]
 
 
 @pytest.mark.parametrize(
