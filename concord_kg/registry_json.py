@@ -81,7 +81,7 @@ class _Patient:
     where: str
     ident: str
     codes: list[tuple[str, str]] = field(default_factory=list)  # (ORPHA IRI, where)
-    bad_code: bool = False  # a Condition had an Orphanet coding, already reported as wrong
+    bad_code: bool = False  # a Condition of this patient had a missing or wrong coding, already reported
     answers: list[tuple[dict[str, str], str]] = field(default_factory=list)  # (linkId → yes/no, where)
 
 
@@ -157,6 +157,7 @@ def read_fhir_bundle(
             found = _orphanet_codings(resource)
             if not found:
                 fail(f"{where}.code", "no Orphanet coding (system http://www.orpha.net or an ORDO IRI)")
+                owner.bad_code = True
             for element, text in found:
                 problem = check(text)
                 if problem is not None:
