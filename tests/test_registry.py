@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import csv
-from collections import Counter
 import io
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pyoxigraph
