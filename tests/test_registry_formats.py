@@ -150,8 +150,8 @@ FHIR_ERRORS = {
         _unknown_code,
         [
             "Bundle.entry[7].resource(Condition/cond2).code.coding[1].code: ORPHA:123456789 "
-            "is not one of the 4,314 Orphanet diseases annotated in HPO 2025-11-24 (give Orphanet's full ORDO file with --ordo "
-            "for any other code)"
+            "is not one of the 4,314 Orphanet diseases annotated in HPO 2025-11-24 "
+            "(give Orphanet's full ORDO file with --ordo for any other code)"
         ],
     ),
     "bad-reference": (
@@ -166,7 +166,7 @@ FHIR_ERRORS = {
     "invalid-element": (
         _invalid_element,
         [
-            "Bundle.entry[3].resource(Patient/pat1).birthDate: (checked by prefix: the message is pydantic's)",
+            "Bundle.entry[3].resource(Patient/pat1).birthDate: (the rest is pydantic's message)",
             "Bundle.entry[4].resource(Condition/cond1).subject: "
             "'urn:uuid:00000000-0000-4000-8000-000000000001' is not a Patient of this bundle",
             "Bundle.entry[5].resource(QuestionnaireResponse/qr1).subject: "
