@@ -90,7 +90,8 @@ def read_fhir_bundle(
 ) -> list[Scenario]:
     """Return one scenario per ``Patient`` of a FHIR R4 Bundle (batch, collection or transaction).
 
-    A patient's disease is the Orphanet coding of a ``Condition`` whose subject is that patient; its
+    A patient's disease is the Orphanet coding of a ``Condition`` whose subject is that patient (one
+    whose ``verificationStatus`` is ``refuted`` or ``entered-in-error`` is left out); its
     five answers are the ``QuestionnaireResponse`` to :data:`QUESTIONNAIRE_URL` about that patient
     (linkIds named after the scenario columns, ``valueBoolean`` or ``valueCoding`` yes/no).
     The patient id is ``Patient.identifier[0].value``, else ``Patient.id``.
@@ -154,6 +155,8 @@ def read_fhir_bundle(
             fail(f"{where}.subject", f"{reference!r} is not a Patient of this bundle")
             continue
         if kind == "Condition":
+            if _ruled_out(resource):
+                continue  # a refuted or mistaken diagnosis is not the patient's disease
             found = _orphanet_codings(resource)
             if not found:
                 fail(f"{where}.code", "no Orphanet coding (system http://www.orpha.net or an ORDO IRI)")
@@ -177,6 +180,12 @@ def read_fhir_bundle(
     if errors:
         raise InputErrors(errors)
     return scenarios
+
+
+def _ruled_out(condition: dict[str, Any]) -> bool:
+    """Return whether ``Condition.verificationStatus`` is ``refuted`` or ``entered-in-error``."""
+    codings = (condition.get("verificationStatus") or {}).get("coding") or []
+    return any(c.get("code") in ("refuted", "entered-in-error") for c in codings)
 
 
 def _orphanet_codings(resource: dict[str, Any]) -> list[tuple[str, str]]:

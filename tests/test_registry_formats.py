@@ -225,6 +225,23 @@ def test_every_fhir_error_is_reported_in_one_pass_and_nothing_is_written(tmp_pat
     assert "Traceback" not in result.output and not out.exists()
 
 
+def test_refuted_conditions_are_not_the_patients_disease(tmp_path, classifier):
+    rows = _rows()
+    bundle = fhir_bundle(rows)
+    refuted = copy.deepcopy(bundle["entry"][1])
+    refuted["resource"]["id"] = "refuted"
+    refuted["resource"]["code"]["coding"][1] = {"system": "http://www.orpha.net", "code": "586"}
+    refuted["resource"]["verificationStatus"] = {
+        "coding": [
+            {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "refuted"}
+        ]
+    }
+    bundle["entry"].append(refuted)
+    linkage = read_extract(write_json(bundle, tmp_path / "b.json"), classifier=classifier)
+    assert rows[0]["orphacode"].endswith("98896")  # so the refuted 586 would otherwise be a second disease
+    assert linkage.patients[0].orphacode == "ORPHA:98896"
+
+
 def test_a_fhir_resource_that_is_not_a_bundle_is_refused(tmp_path, classifier):
     path = write_json({"resourceType": "Patient", "id": "x"}, tmp_path / "p.json")
     with pytest.raises(InputErrors, match="a FHIR Patient: expected a Bundle"):
