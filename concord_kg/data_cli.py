@@ -118,14 +118,20 @@ def link(
     charts: tuple[Path, ...],
     out: Path | None,
 ) -> None:
-    """Link a registry extract: ORPHAcodes to ORDO IRIs and disease names, each patient to its model.
+    r"""Link a registry extract: ORPHAcodes to ORDO IRIs and disease names, each patient to its model.
 
-    FILE is a CSV with the header patient_id,orphacode,access_to_specialist_centre,
-    lives_near_specialist_centre,can_travel,can_coordinate_own_care,clear_who_to_see (extra columns
-    kept; ORPHAcodes as ORPHA:558, 558, Orphanet_558 or the ORDO IRI; answers yes/no/y/n/true/false),
-    a FHIR R4 JSON Bundle (Patient, Condition coded with Orphanet, QuestionnaireResponse to
-    examples/fhir/concord-questionnaire.json), or GA4GH Phenopackets v2 JSON with --answers.
-    Every error of the input is reported at once.
+    FILE is one of:
+
+    \b
+    - a CSV: patient_id,orphacode and the five scenario columns
+      access_to_specialist_centre,lives_near_specialist_centre,can_travel,
+      can_coordinate_own_care,clear_who_to_see (extra columns kept; ORPHAcodes as
+      ORPHA:558, 558, Orphanet_558 or the ORDO IRI; answers yes/no/y/n/true/false);
+    - a FHIR R4 JSON Bundle: Patient, Condition coded with Orphanet, QuestionnaireResponse
+      to the Questionnaire in examples/fhir/concord-questionnaire.json;
+    - GA4GH Phenopackets v2 JSON, with --answers.
+
+    Every error of the input is reported at once; nothing is written then.
     """
     from concord_kg.registry import link_file
 
