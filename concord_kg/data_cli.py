@@ -118,18 +118,17 @@ def link(
     charts: tuple[Path, ...],
     out: Path | None,
 ) -> None:
-    r"""Link a registry extract: ORPHAcodes to ORDO IRIs and disease names, each patient to its model.
+    """Link a registry extract: ORPHAcodes to ORDO IRIs and disease names, each patient to its model.
 
-    FILE is one of:
+    FILE is a CSV, a FHIR R4 JSON Bundle, or GA4GH Phenopackets v2 JSON (with --answers).
 
-    \b
-    - a CSV: patient_id,orphacode and the five scenario columns
-      access_to_specialist_centre,lives_near_specialist_centre,can_travel,
-      can_coordinate_own_care,clear_who_to_see (extra columns kept; ORPHAcodes as
-      ORPHA:558, 558, Orphanet_558 or the ORDO IRI; answers yes/no/y/n/true/false);
-    - a FHIR R4 JSON Bundle: Patient, Condition coded with Orphanet, QuestionnaireResponse
-      to the Questionnaire in examples/fhir/concord-questionnaire.json;
-    - GA4GH Phenopackets v2 JSON, with --answers.
+    CSV: patient_id, orphacode and the five scenario columns access_to_specialist_centre,
+    lives_near_specialist_centre, can_travel, can_coordinate_own_care, clear_who_to_see (extra
+    columns kept; ORPHAcodes as ORPHA:558, 558, Orphanet_558 or the ORDO IRI; answers
+    yes/no/y/n/true/false).
+
+    FHIR: Patient; Condition coded with Orphanet (system http://www.orpha.net or an ORDO IRI);
+    QuestionnaireResponse to the Questionnaire in examples/fhir/concord-questionnaire.json.
 
     Every error of the input is reported at once; nothing is written then.
     """
