@@ -88,7 +88,7 @@ def skos_scheme(graph: Graph) -> Graph:
 
 
 def build_release(out: Path, *, graph: Graph | None = None, version: str = __version__) -> dict[str, Path]:
-    """Write every artefact into ``out`` and return their paths by kind.
+    """Write every artefact into ``out`` (and ``fhir/`` CodeSystem, ValueSets); return their paths by kind.
 
     Each file is written to a temporary name first and renamed, so a failed build leaves the
     previous artefacts intact.
@@ -106,6 +106,12 @@ def build_release(out: Path, *, graph: Graph | None = None, version: str = __ver
         path = out / ARTEFACTS[kind]
         write_atomic(path, make())
         written[kind] = path
+    from concord_kg.fhir_out import fhir_terminology
+
+    for name, text in fhir_terminology(release, version=version).items():
+        path = out / "fhir" / name
+        write_atomic(path, text)
+        written[f"fhir/{name}"] = path
     return written
 
 

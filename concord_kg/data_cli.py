@@ -80,10 +80,27 @@ def harmonise(
     "--ordo",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Orphanet's ORDO OWL file: codes must exist in it; disease labels added; obsolete codes flagged.",
+    help="Orphanet's full ORDO OWL file (read streaming) instead of the embedded list of the Orphanet "
+    "diseases annotated in HPO: codes must exist in it; obsolete codes are flagged.",
 )
-@click.option("--format", "fmt", type=click.Choice(["csv", "ttl"]), default="csv", show_default=True)
-@click.option("--summary", is_flag=True, help="Write patients per model and per ORPHAcode × model (CSV).")
+@click.option(
+    "--answers",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="With a Phenopackets JSON FILE: CSV of patient_id and the five scenario columns "
+    "(joined by subject id).",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "ttl", "fhir"]), default="csv", show_default=True)
+@click.option(
+    "--summary", is_flag=True, help="Write one tidy table of patients per ORPHAcode × model (CSV) instead."
+)
+@click.option(
+    "--chart",
+    "charts",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw patients per model and disease × model into this .png or .svg file (repeatable).",
+)
 @click.option(
     "-o",
     "--out",
@@ -92,22 +109,53 @@ def harmonise(
     help="Output file (default: standard output). Nothing is written if the input has errors.",
 )
 @user_errors
-def link(file: Path, ordo: Path | None, fmt: str, summary: bool, out: Path | None) -> None:
-    """Link a registry extract: ORPHAcodes to ORDO IRIs, each patient's scenario to its model.
+def link(
+    file: Path,
+    ordo: Path | None,
+    answers: Path | None,
+    fmt: str,
+    summary: bool,
+    charts: tuple[Path, ...],
+    out: Path | None,
+) -> None:
+    """Link a registry extract: ORPHAcodes to ORDO IRIs and disease names, each patient to its model.
 
-    CSV header: patient_id,orphacode,access_to_specialist_centre,lives_near_specialist_centre,can_travel,
-    can_coordinate_own_care,clear_who_to_see (extra columns kept). ORPHAcodes as ORPHA:558, 558,
-    Orphanet_558 or the ORDO IRI; answers yes/no/y/n/true/false.
+    FILE is a CSV, a FHIR R4 JSON Bundle, or GA4GH Phenopackets v2 JSON (with --answers).
+
+    CSV: patient_id, orphacode and the five scenario columns access_to_specialist_centre,
+    lives_near_specialist_centre, can_travel, can_coordinate_own_care, clear_who_to_see (extra
+    columns kept; ORPHAcodes as ORPHA:558, 558, Orphanet_558 or the ORDO IRI; answers
+    yes/no/y/n/true/false).
+
+    FHIR: Patient; Condition coded with Orphanet (system http://www.orpha.net or an ORDO IRI);
+    QuestionnaireResponse to the Questionnaire in examples/fhir/concord-questionnaire.json.
+
+    Every error of the input is reported at once; nothing is written then.
     """
     from concord_kg.registry import link_file
 
-    if summary and fmt == "ttl":
-        raise click.UsageError("--summary writes CSV; leave out --format ttl")
-    linkage = link_file(file, out, fmt=fmt, summary=summary, ordo=ordo)  # type: ignore[arg-type]
+    if summary and fmt != "csv":
+        raise click.UsageError(f"--summary writes CSV; leave out --format {fmt}")
+    bad = [c for c in charts if c.suffix.lower() not in (".png", ".svg")]
+    if bad:
+        raise click.UsageError(f"--chart {bad[0]}: the file name must end in .png or .svg")
+    linkage = link_file(
+        file,
+        out,
+        fmt=fmt,
+        summary=summary,
+        ordo=ordo,
+        answers=answers,
+        charts=charts,  # type: ignore[arg-type]
+    )
     for patient in linkage.obsolete:
+        where = (
+            f"{file}:{patient.scenario.line}"
+            if patient.scenario.line
+            else f"{file}: patient {patient.patient_id}"
+        )
         click.echo(
-            f"{file}:{patient.scenario.line}: column orphacode: {patient.orphacode} is obsolete in ORDO "
-            f"({patient.disease})",
+            f"{where}: column orphacode: {patient.orphacode} is obsolete in ORDO ({patient.disease})",
             err=True,
         )
     click.echo(str(linkage), err=True)

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
@@ -25,9 +26,10 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from concord_kg.classify import Classification, Classifier, scenario_graph
 from concord_kg.decision import Model, notation_order
-from concord_kg.errors import InputErrors, MappingError, ScenarioError
-from concord_kg.files import write_atomic
+from concord_kg.errors import MappingError
+from concord_kg.files import write_atomic, write_atomic_bytes
 from concord_kg.ontology import CKG
+from concord_kg.orphanet import ORPHANET_LICENCE, CodeList, hpo_orphanet_codes
 from concord_kg.scenarios import Scenario, read_csv_scenarios
 from concord_kg.validate import Report, load_shapes, validate_graph
 
@@ -58,7 +60,7 @@ ID_COLUMN = "patient_id"
 #: The CSV column that carries the ORPHAcode.
 ORPHACODE_COLUMN = "orphacode"
 
-RegistryFormat = Literal["csv", "ttl"]
+RegistryFormat = Literal["csv", "ttl", "fhir"]
 
 #: Accepted spellings: ``ORPHA:558``, ``558``, ``Orphanet_558``, ``Orphanet:558`` or the ORDO IRI.
 _ORPHACODE = re.compile(
@@ -92,22 +94,8 @@ def _code(iri: URIRef) -> str:
     return "ORPHA:" + str(iri).rsplit("_", 1)[-1]
 
 
-@dataclass(frozen=True)
-class OrdoIndex:
-    """The ORDO classes of an OWL file: ORDO IRI → (English label, obsolete?)."""
-
-    source: str
-    classes: dict[str, tuple[str, bool]]
-
-    def label(self, iri: URIRef) -> str | None:
-        """Return the disease's label, or ``None`` if ORDO has no such class."""
-        found = self.classes.get(str(iri))
-        return found[0] if found else None
-
-    def obsolete(self, iri: URIRef) -> bool:
-        """Return whether the class is deprecated (``owl:deprecated true`` or label ``OBSOLETE: …``)."""
-        found = self.classes.get(str(iri))
-        return bool(found and found[1])
+#: The classes of an ORDO file (the same type as the default code list).
+OrdoIndex = CodeList
 
 
 _RDF_NS = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
@@ -117,7 +105,7 @@ _LABEL = "{http://www.w3.org/2000/01/rdf-schema#}label"
 _DEPRECATED = "{http://www.w3.org/2002/07/owl#}deprecated"
 
 
-def load_ordo(path: Path) -> OrdoIndex:
+def load_ordo(path: Path) -> CodeList:
     """Read the disease classes of Orphanet's ORDO OWL file (RDF/XML), streaming.
 
     The full ORDO is large, so it is read with ``iterparse`` rather than into an RDF graph: only
@@ -147,7 +135,7 @@ def load_ordo(path: Path) -> OrdoIndex:
         raise MappingError(f"not RDF/XML: {exc}", source=source, line=exc.position[0]) from exc
     if not classes:
         raise MappingError("no ORDO classes (owl:Class with an Orphanet_ IRI) found", source=source)
-    return OrdoIndex(source=source, classes=classes)
+    return CodeList(source=source, classes=classes, description=f"a class of ORDO ({path.name})")
 
 
 @dataclass(slots=True)
@@ -182,11 +170,16 @@ class LinkedPatient:
 
 @dataclass
 class Linkage:
-    """The linked patients of one extract, with per-model and per-ORPHAcode × model counts."""
+    """The linked patients of one extract, the code list they were checked against, and counts."""
 
     patients: list[LinkedPatient]
     extra_columns: list[str] = field(default_factory=list)
-    ordo: OrdoIndex | None = None
+    codes: CodeList | None = None
+
+    @property
+    def ordo(self) -> CodeList | None:
+        """Return the code list (kept under its former name)."""
+        return self.codes
 
     @property
     def per_model(self) -> Counter:
@@ -211,51 +204,59 @@ class Linkage:
         return f"linked {len(self.patients)} patient(s) — {counts}"
 
 
-def link_registry(
-    path: Path, *, classifier: Classifier | None = None, ordo: OrdoIndex | None = None
-) -> Linkage:
-    """Read a registry extract, normalise its ORPHAcodes, classify each patient's scenario.
+def code_check(codes: CodeList) -> Callable[[str], str | None]:
+    """Return the cell check of the ORPHAcode column: well-formed, and a disease of ``codes``."""
 
-    :param ordo: if given, every ORPHAcode must name a class of it; labels and obsolescence are added.
-    :raises InputErrors: bad rows (malformed ORPHAcode, value not yes/no, blank value, duplicate
-        ``patient_id``, missing column; with ``ordo``, codes ORDO lacks), all listed as
+    def check(text: str) -> str | None:
+        problem = orphacode_problem(text)
+        if problem is not None:
+            return problem
+        iri = normalise_orphacode(text)
+        if str(iri) not in codes.classes:
+            return f"{_code(iri)} is not {codes.description}"  # type: ignore[arg-type]
+        return None
+
+    return check
+
+
+def link_registry(
+    path: Path, *, classifier: Classifier | None = None, ordo: CodeList | None = None
+) -> Linkage:
+    """Read a registry extract, check its ORPHAcodes, classify each patient's scenario.
+
+    :param ordo: the diseases the codes must name (default: the Orphanet diseases embedded in hpo3,
+        :func:`concord_kg.orphanet.hpo_orphanet_codes`); names and obsolescence are added.
+    :raises InputErrors: bad rows (malformed or unknown ORPHAcode, value not yes/no, blank value,
+        duplicate ``patient_id``, missing column), all found in one pass and listed as
         ``FILE:ROW: column NAME: message``.
     """
     classifier = classifier or Classifier()
+    codes = ordo if ordo is not None else hpo_orphanet_codes()
     scenarios = list(
         read_csv_scenarios(
             path,
             classifier.decision,
             id_column=ID_COLUMN,
-            checks={ORPHACODE_COLUMN: orphacode_problem},
+            checks={ORPHACODE_COLUMN: code_check(codes)},
             blank_hint=None,
         )
     )
+    return link_scenarios(scenarios, codes, classifier)
+
+
+def link_scenarios(scenarios: list[Scenario], codes: CodeList, classifier: Classifier) -> Linkage:
+    """Classify checked scenarios whose ``extra`` carries a known ORPHAcode (any reader's output)."""
     patients: list[LinkedPatient] = []
-    errors: list[ScenarioError] = []
     for item in classifier.classify(scenarios):
-        scenario = item.scenario
-        iri = normalise_orphacode(scenario.extra.pop(ORPHACODE_COLUMN))
-        assert iri is not None  # noqa: S101 - the reader's check rejected every other cell
-        patient = LinkedPatient(classification=item, ordo_iri=iri)
-        if ordo is not None:
-            patient.disease = ordo.label(iri)
-            patient.obsolete = ordo.obsolete(iri)
-            if patient.disease is None:
-                errors.append(
-                    ScenarioError(
-                        f"column {ORPHACODE_COLUMN}: {_code(iri)} is not a class of ORDO "
-                        f"({Path(ordo.source).name})",
-                        source=str(path),
-                        line=scenario.line,
-                        term=str(iri),
-                    )
-                )
-        patients.append(patient)
-    if errors:
-        raise InputErrors(errors)
+        iri = normalise_orphacode(item.scenario.extra.pop(ORPHACODE_COLUMN))
+        assert iri is not None  # noqa: S101 - the readers' checks rejected every other code
+        patients.append(
+            LinkedPatient(
+                classification=item, ordo_iri=iri, disease=codes.label(iri), obsolete=codes.obsolete(iri)
+            )
+        )
     extra = list(scenarios[0].extra) if scenarios else []
-    return Linkage(patients=patients, extra_columns=extra, ordo=ordo)
+    return Linkage(patients=patients, extra_columns=extra, codes=codes)
 
 
 def registry_graph(linkage: Linkage, classifier: Classifier) -> Graph:
@@ -281,7 +282,25 @@ def registry_graph(linkage: Linkage, classifier: Classifier) -> Graph:
             graph.add((patient.ordo_iri, RDFS.label, RDFLiteral(patient.disease, lang="en")))
         if patient.obsolete:
             graph.add((patient.ordo_iri, OWL.deprecated, RDFLiteral(True, datatype=XSD.boolean)))
+    _credit(graph, linkage)
     return graph
+
+
+#: The node that carries the credits of a linked extract's disease names.
+LINKAGE_NODE = URIRef("https://w3id.org/concord-kg/data/registry-linkage")
+
+
+def _credit(graph: Graph, linkage: Linkage) -> None:
+    """Say where the disease names come from and under which licence (Orphanet CC BY 4.0, HPO terms)."""
+    if linkage.codes is None:
+        return
+    graph.add((LINKAGE_NODE, DCTERMS.source, URIRef("https://www.orpha.net")))
+    graph.add((LINKAGE_NODE, DCTERMS.license, URIRef(ORPHANET_LICENCE)))
+    graph.add(
+        (LINKAGE_NODE, DCTERMS.description, RDFLiteral(f"ORPHAcodes checked against {linkage.codes.source}"))
+    )
+    for credit in linkage.codes.credits:
+        graph.add((LINKAGE_NODE, DCTERMS.bibliographicCitation, RDFLiteral(credit)))
 
 
 def _scenario_iri(patient_id: str) -> URIRef:
@@ -297,67 +316,109 @@ def validate_registry(data: Graph) -> Report:
     return validate_graph(data, shapes, ontology=load_ontology())
 
 
-#: Columns of the CSV output (then ``disease,obsolete`` with ORDO, then the input's extra columns).
-CSV_COLUMNS = ("patient_id", "orphacode", "ordo_iri", "model")
-#: Columns of the ``--summary`` CSV; rows with an empty ``orphacode`` are the totals per model.
+#: Columns of the CSV output (then the input's extra columns).
+CSV_COLUMNS = ("patient_id", "orphacode", "ordo_iri", "model", "disease", "obsolete")
+#: Columns of the ``--summary`` table: one row per ORPHAcode × model (totals per model are its sums).
 SUMMARY_COLUMNS = ("orphacode", "disease", "model", "model_label", "patients")
+#: Output formats of :func:`link_file`.
+OutputFormat = Literal["csv", "ttl", "fhir"]
 
 
 def _write_rows(handle: IO[str], linkage: Linkage) -> None:
     writer = csv.writer(handle, lineterminator="\n")
-    with_ordo = linkage.ordo is not None
-    writer.writerow((*CSV_COLUMNS, *(("disease", "obsolete") if with_ordo else ()), *linkage.extra_columns))
+    writer.writerow((*CSV_COLUMNS, *linkage.extra_columns))
     for p in linkage.patients:
         row = [p.patient_id, p.orphacode, str(p.ordo_iri), p.model.notation if p.model else ""]
-        if with_ordo:
-            row += [p.disease or "", "true" if p.obsolete else "false"]
+        row += [p.disease or "", "true" if p.obsolete else "false"]
         row += [p.scenario.extra.get(c, "") for c in linkage.extra_columns]
         writer.writerow(row)
 
 
-def _write_summary(handle: IO[str], linkage: Linkage, classifier: Classifier) -> None:
+def summary_rows(linkage: Linkage, classifier: Classifier) -> list[tuple[str, str, str, str, int]]:
+    """Return the tidy summary: (orphacode, disease, model, model label, patients), by code then model."""
     labels = {m.notation: m.label for m in classifier.decision.models}
     diseases = {p.orphacode: p.disease or "" for p in linkage.patients}
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(SUMMARY_COLUMNS)
-    for model, count in sorted(linkage.per_model.items(), key=lambda kv: notation_order(kv[0])):
-        writer.writerow(("", "", model, labels.get(model, ""), count))
     pairs = sorted(
         linkage.per_disease_model.items(),
         key=lambda kv: (int(kv[0][0].split(":")[1]), notation_order(kv[0][1])),
     )
-    for (code, model), count in pairs:
-        writer.writerow((code, diseases[code], model, labels.get(model, ""), count))
+    return [(code, diseases[code], model, labels.get(model, ""), n) for (code, model), n in pairs]
+
+
+def _write_summary(handle: IO[str], linkage: Linkage, classifier: Classifier) -> None:
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    writer.writerows(summary_rows(linkage, classifier))
+
+
+def read_extract(
+    path: Path,
+    *,
+    classifier: Classifier,
+    codes: CodeList | None = None,
+    answers: Path | None = None,
+) -> Linkage:
+    """Link a registry extract of any supported kind, chosen by its content.
+
+    A ``.json`` file is a FHIR R4 Bundle (``"resourceType": "Bundle"``) or GA4GH Phenopackets v2
+    (one phenopacket, a list, or a cohort; the answers then come from ``answers``); anything else is
+    read as our CSV layout.
+
+    :raises InputErrors: every problem of the input, found in one pass.
+    """
+    codes = codes if codes is not None else hpo_orphanet_codes()
+    if path.suffix.lower() == ".json":
+        from concord_kg.registry_json import read_json_extract
+
+        scenarios = read_json_extract(path, classifier.decision, codes, answers=answers)
+        return link_scenarios(scenarios, codes, classifier)
+    if answers is not None:
+        raise MappingError("--answers goes with a Phenopackets JSON file", source=str(path))
+    return link_registry(path, classifier=classifier, ordo=codes)
 
 
 def link_file(
     path: Path,
     out: Path | None = None,
     *,
-    fmt: RegistryFormat = "csv",
+    fmt: OutputFormat = "csv",
     summary: bool = False,
     ordo: Path | None = None,
+    answers: Path | None = None,
+    charts: tuple[Path, ...] = (),
     classifier: Classifier | None = None,
     stdout: IO[str] | None = None,
 ) -> Linkage:
-    """Link the registry extract ``path`` and write rows, a summary or Turtle to ``out`` (or stdout).
+    """Link the registry extract ``path`` and write rows, a summary, Turtle or FHIR to ``out`` (or stdout).
 
     The whole input is read and checked before anything is written: a bad input writes nothing.
 
-    :param summary: write patients per model and per ORPHAcode × model (CSV) instead of one row per patient.
+    :param summary: write the tidy table of patients per ORPHAcode × model instead of one row per patient.
+    :param charts: also draw patients per model and disease × model into these ``.png``/``.svg`` files.
     :raises InputErrors: the extract has bad rows (all listed).
     """
     classifier = classifier or Classifier()
-    index = load_ordo(ordo) if ordo is not None else None
-    linkage = link_registry(path, classifier=classifier, ordo=index)
+    codes = load_ordo(ordo) if ordo is not None else None
+    linkage = read_extract(path, classifier=classifier, codes=codes, answers=answers)
     buffer = io.StringIO()
     if summary:
         _write_summary(buffer, linkage, classifier)
     elif fmt == "ttl":
         buffer.write(registry_graph(linkage, classifier).serialize(format="turtle"))
+    elif fmt == "fhir":
+        from concord_kg.fhir_out import observation_bundle
+
+        buffer.write(observation_bundle(linkage))
     else:
         _write_rows(buffer, linkage)
+    rendered = []
+    if charts:
+        from concord_kg.cohort_chart import render_chart
+
+        rendered = [(chart, render_chart(linkage, classifier, chart.suffix.lstrip("."))) for chart in charts]
     _emit(buffer.getvalue(), out, stdout)
+    for chart, data in rendered:
+        write_atomic_bytes(chart, data)
     return linkage
 
 

@@ -97,7 +97,7 @@ def _default(name: str) -> str:
     from server.settings import SETTINGS
 
     setting = next(s for s in SETTINGS if s.name == name)
-    return f"[env CONCORD_{name}; default: {setting.default}]"
+    return f"[env CONCORD_{name}; default: {setting.default_text}]"
 
 
 @click.command(context_settings=CONTEXT)

@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDFS
 
 from concord_kg import __version__
 from concord_kg.errors import DataLoadError, MappingError, StoreError
@@ -596,6 +597,8 @@ def ontology_graphs() -> dict[str, Graph]:
 def sssom_graph(paths: Iterable[Path]) -> Graph:
     """Read SSSOM TSV files into ``subject predicate object`` triples (e.g. ``skos:exactMatch``).
 
+    An ``object_label`` becomes the object's ``rdfs:label`` (a plain literal: SSSOM gives no language).
+
     CURIEs are expanded with each file's ``curie_map`` header, then the project's prefix map.
 
     :raises MappingError: a file lacks the SSSOM columns or uses an unknown prefix.
@@ -619,6 +622,9 @@ def sssom_graph(paths: Iterable[Path]) -> Graph:
                     raise MappingError(f"{column}: unknown prefix in {value!r}", source=str(path), line=line)
                 terms.append(URIRef(iri))
             graph.add((terms[0], terms[1], terms[2]))
+            label = (row.get("object_label") or "").strip()
+            if label:  # so term pages and queries can name the other vocabulary's term
+                graph.add((terms[2], RDFS.label, Literal(label)))
     return graph
 
 

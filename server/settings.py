@@ -120,6 +120,12 @@ class Setting:
     default: Any
     parse: Callable[[object], Any]
     help: str
+    shown: str | None = None  # the default as a user writes it, where that differs
+
+    @property
+    def default_text(self) -> str:
+        """Return the default as a user would write it."""
+        return self.shown or str(self.default)
 
 
 #: Every setting, with its default. The CLI's ``serve`` flags and their help come from here too.
@@ -132,7 +138,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ALLOW_UPDATE", False, parse_bool, "accept SPARQL Update (needs UPDATE_TOKEN)"),
     Setting("UPDATE_TOKEN", None, _token, "bearer token an update must carry (>= 16 characters)"),
     Setting("WORKERS", 2, _positive(int), "query worker processes (embedded store)"),
-    Setting("MAX_WORKER_MEMORY", 2 * 1024**3, _size, "address space of one query worker (0: no limit)"),
+    Setting("MAX_WORKER_MEMORY", 2 * 1024**3, _size, "address space of one query worker (0: no limit)", "2G"),
     Setting(
         "STORE_MODE",
         "auto",
@@ -140,7 +146,11 @@ SETTINGS: tuple[Setting, ...] = (
         "query workers answer from memory or disk (auto: memory if it fits)",
     ),
     Setting(
-        "MEMORY_BUDGET", 1024**3, _size, "auto mode: largest in-memory copy of the store per query worker"
+        "MEMORY_BUDGET",
+        1024**3,
+        _size,
+        "auto mode: largest in-memory copy of the store per query worker",
+        "1G",
     ),
     Setting("MAX_CONTENT_LENGTH", 1024 * 1024, _positive(int), "bytes of request body at most (413)"),
     Setting("MAX_QUERY_LENGTH", 100_000, _positive(int), "characters of query or update text at most"),

@@ -72,8 +72,8 @@ class SearchIndex:
         entries = []
         subjects = {s for p in (SKOS.prefLabel, RDFS.label) for s in self.graph.subjects(p, None)}
         for subject in subjects:
-            if not isinstance(subject, URIRef):
-                continue
+            if not isinstance(subject, URIRef) or not str(subject).startswith(str(CKG)):
+                continue  # other vocabularies' terms (labelled by the mappings) have no page here
             labels = []
             for predicate, weight in ((SKOS.prefLabel, 1.0), (RDFS.label, 1.0), (SKOS.altLabel, 0.85)):
                 for label in self.graph.objects(subject, predicate):

@@ -6,6 +6,7 @@ import csv
 import io
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pyoxigraph
@@ -85,16 +86,23 @@ def test_csv_output_columns_and_extra_columns_kept(classifier):
     out = io.StringIO()
     link_file(EXAMPLE, classifier=classifier, stdout=out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert list(rows[0]) == ["patient_id", "orphacode", "ordo_iri", "model", "site", "year_of_birth"]
+    assert list(rows[0]) == [
+        *("patient_id", "orphacode", "ordo_iri", "model", "disease", "obsolete"),
+        *("site", "year_of_birth"),
+    ]
+    assert rows[0]["disease"] == "Marfan syndrome"  # from the Orphanet list embedded in hpo3
     assert rows[9]["orphacode"] == "ORPHA:636"  # given as the ORDO IRI
     assert rows[2]["ordo_iri"] == "http://www.orpha.net/ORDO/Orphanet_558"  # given as a bare number
 
 
-def test_summary_counts_per_model_and_per_code(classifier):
+def test_summary_is_one_tidy_table_per_code_and_model(classifier):
     out = io.StringIO()
     link_file(EXAMPLE, classifier=classifier, summary=True, ordo=EXCERPT, stdout=out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
-    totals = {r["model"]: int(r["patients"]) for r in rows if not r["orphacode"]}
+    assert all(all(r.values()) for r in rows)  # no blank cells: totals are sums of the rows
+    totals = Counter()
+    for r in rows:
+        totals[r["model"]] += int(r["patients"])
     assert sum(totals.values()) == 20 and totals["M1"] == 3
     marfan = {r["model"]: int(r["patients"]) for r in rows if r["orphacode"] == "ORPHA:558"}
     assert marfan == {"M1": 1, "M4": 1, "M6": 1}

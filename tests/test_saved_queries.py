@@ -29,6 +29,7 @@ from concord_kg.saved_queries import (
     parse_term,
     run_saved_query,
 )
+from concord_kg.store import MAPPINGS_GRAPH, ontology_graphs
 
 QUERY_FILES = sorted(queries_dir().glob("*.rq"))
 ORDO = "http://www.orpha.net/ORDO/Orphanet_"
@@ -75,11 +76,12 @@ def ontology() -> Graph:
 
 @pytest.fixture(scope="module")
 def store() -> Store:
-    """The release ontology, its SKOS scheme and the fixture data, each in its own named graph."""
+    """The release ontology, its SKOS scheme, the mappings and the fixture data, each in its named graph."""
     release = release_graph()
     store = Store()
     _load(store, release, "https://w3id.org/concord-kg/graph/ontology")
     _load(store, skos_scheme(release), "https://w3id.org/concord-kg/graph/skos")
+    _load(store, ontology_graphs()[MAPPINGS_GRAPH], MAPPINGS_GRAPH)
     _load(store, _fixture_data(), "https://w3id.org/concord-kg/graph/data/fixture")
     return store
 
@@ -289,10 +291,18 @@ def _term_counts(rows: Rows, ontology: Graph) -> None:
     assert taxonomy == len(set(ontology.subjects(CKG.taxonomyLevel, None)))
 
 
+def _mappings_to_other_vocabularies(rows: Rows, ontology: Graph) -> None:
+    assert {r["notation"] for r in rows} >= {"D2", "D6.2.1", "D6.2.3"}
+    assert all(r["targetLabel"] for r in rows)
+    phone = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode#PHONE"
+    assert {(r["notation"], r["target"]) for r in rows} >= {("D6.2.3", phone), ("D6.1.3", phone)}
+
+
 EXPECTATIONS: dict[str, Callable[[Rows, Graph], None]] = {
     "options-of-domain": _options_of_domain,
     "taxonomy-hierarchy": _taxonomy_hierarchy,
     "term-by-notation": _term_by_notation,
+    "mappings-to-other-vocabularies": _mappings_to_other_vocabularies,
     "search-terms": _search_terms,
     "factors-by-domain-and-level": _factors_by_domain_and_level,
     "barriers-facilitators-by-theme-and-level": _barriers_facilitators_by_theme_and_level,
