@@ -41,6 +41,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ensure_ontology(opened)
     app = create_app({"STORE_DIR": str(store), "QUERY_TIMEOUT": 10.0, "WORKERS": 1})
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.effective_port}/"  # links and the endpoint
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
