@@ -310,10 +310,10 @@ def _scenario_iri(patient_id: str) -> URIRef:
 
 def validate_registry(data: Graph) -> Report:
     """Validate registry RDF with ``shapes/registry.ttl`` plus the scenario shapes its scenarios need."""
-    from concord_kg.ontology import load_ontology
+    from concord_kg.validate import class_hierarchy
 
     shapes = load_shapes("registry") + load_shapes("scenario")
-    return validate_graph(data, shapes, ontology=load_ontology())
+    return validate_graph(data, shapes, ontology=class_hierarchy())
 
 
 #: Columns of the CSV output (then the input's extra columns).

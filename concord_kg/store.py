@@ -249,19 +249,19 @@ class EmbeddedStore(Store):
         commit together: a process killed at any moment leaves the old data or the new, never
         neither (``remove_graph`` then ``extend`` would be two).
         """
-        parsed = [(batch, _parse_batch(batch)) for batch in batches]
-        operations = [f"DROP SILENT GRAPH <{b.graph}>" for b, _ in parsed if b.replace]
-        operations += [f"CREATE SILENT GRAPH <{b.graph}>" for b, _ in parsed]
+        parsed = [(batch, _graph_name(batch), _parse_batch(batch)) for batch in batches]
+        operations = [f"DROP SILENT GRAPH {name}" for b, name, _ in parsed if b.replace]
+        operations += [f"CREATE SILENT GRAPH {name}" for _, name, _ in parsed]
         blocks = []
-        for batch, triples in parsed:
+        for _, name, triples in parsed:
             if triples:
                 body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-                blocks.append(f"GRAPH <{batch.graph}> {{\n{body.decode()}}}")
+                blocks.append(f"GRAPH {name} {{\n{body.decode()}}}")
         if blocks:
             operations.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
         self._store.update(" ;\n".join(operations))
         self._store.flush()
-        return [len(triples) for _, triples in parsed]
+        return [len(triples) for _, _, triples in parsed]
 
     def graphs(self) -> list[str]:
         """Return the named graphs' IRIs, sorted."""
@@ -445,6 +445,14 @@ def open_store(
     return EmbeddedStore(path or DEFAULT_STORE_DIR, read_only=read_only)
 
 
+def _graph_name(batch: Batch) -> str:
+    """Return the batch's graph as SPARQL (``<iri>``), refusing anything that is not an IRI."""
+    try:
+        return str(ox.NamedNode(batch.graph))
+    except ValueError as exc:
+        raise DataLoadError(f"not a graph IRI: {batch.graph!r} ({exc})", source=batch.source) from None
+
+
 def _parse_batch(batch: Batch) -> list[ox.Triple]:
     try:
         return _parse(batch.data, batch.media_type)
@@ -459,7 +467,9 @@ def _parse(data: bytes, media_type: str) -> list[ox.Triple]:
     if fmt is None:
         raise DataLoadError(f"unsupported RDF media type {media_type!r}")
     try:
-        return [q.triple if isinstance(q, ox.Quad) else q for q in ox.parse(data, format=fmt)]
+        # Fresh blank-node ids per document: two files' _:b0 are two nodes.
+        quads = ox.parse(data, format=fmt, rename_blank_nodes=True)
+        return [q.triple if isinstance(q, ox.Quad) else q for q in quads]
     except SyntaxError as exc:
         raise DataLoadError(f"not valid {fmt.name}: {exc}") from exc
 

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import RDF, RDFS, SKOS
 
 from concord_kg.errors import ShapesLoadError
 from concord_kg.ontology import CKG, load_graph, load_ontology
 from concord_kg.resources import shapes_dir
 
-__all__ = ["Finding", "Report", "load_shapes", "validate_graph", "validate_scenarios", "shape_files"]
+__all__ = [
+    "Finding",
+    "Report",
+    "class_hierarchy",
+    "load_shapes",
+    "validate_graph",
+    "validate_scenarios",
+    "shape_files",
+]
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
@@ -104,8 +113,24 @@ def validate_scenarios(data: Graph, *, complete: bool = True) -> Report:
 
 
 def _scenario_vocabulary() -> Graph:
-    """Return the ontology, whose class hierarchy ``sh:class`` checks need."""
-    return load_ontology()
+    """Return the ontology's class hierarchy, which ``sh:class`` checks need."""
+    return class_hierarchy()
+
+
+@cache
+def class_hierarchy() -> Graph:
+    """Return what ``sh:class`` checks need of the ontology: its ``rdf:type`` and ``rdfs:subClassOf``.
+
+    pySHACL copies the ``ont_graph`` into the data for every validation; the whole ontology (with
+    its OWL lists) costs seconds per call, the named types and subclasses a fraction of that.
+    Treat the result as read-only (it is shared).
+    """
+    hierarchy = Graph()
+    for predicate in (RDF.type, RDFS.subClassOf):
+        for subject, _, obj in load_ontology().triples((None, predicate, None)):
+            if isinstance(subject, URIRef) and isinstance(obj, URIRef):
+                hierarchy.add((subject, predicate, obj))
+    return hierarchy
 
 
 def _local(node: object) -> str:

@@ -20,6 +20,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -71,7 +72,7 @@ class _Worker:
 class WorkerPool:
     """A fixed number of worker processes over one store folder.
 
-    :param store_path: the embedded store's folder.
+    :param store_path: the embedded store's folder (``None``: the workers only run :meth:`call`).
     :param size: number of worker processes.
     :param timeout: seconds a query or update may run before its worker is killed.
     :param max_memory: bytes of address space per worker (0: no cap).
@@ -80,14 +81,14 @@ class WorkerPool:
 
     def __init__(
         self,
-        store_path: Path | str,
+        store_path: Path | str | None,
         *,
         size: int = 2,
         timeout: float = 30.0,
         max_memory: int = 0,
         writable: bool = False,
     ) -> None:
-        self.store_path = str(store_path)
+        self.store_path = None if store_path is None else str(store_path)
         self.size = size
         self.timeout = timeout
         self.max_memory = max_memory
@@ -123,6 +124,16 @@ class WorkerPool:
         """
         return self._outcome(("job", job))
 
+    def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``function(*args, **kwargs)`` (module-level) in a sandboxed worker within the time limit.
+
+        For work on untrusted input that needs no store (parsing, SHACL), so its cost is bounded too.
+
+        :raises QueryTimeout: it overran (its worker was replaced).
+        :raises ConcordError: what the function raised, of the same kind.
+        """
+        return self._outcome(("call", (function, args, kwargs)))
+
     def update(self, text: str) -> None:
         """Guard and apply a SPARQL update in the (read-write) worker within the time limit.
 
@@ -135,15 +146,18 @@ class WorkerPool:
 
     def _outcome(self, message: tuple[str, Any]) -> Any:
         status, payload = self._run_once(message)
-        if status == "error" and payload[0] == "stale":
-            status, payload = self._run_once(message)
+        if status == "error" and payload[0] == "stale" and message[0] != "update":
+            status, payload = self._run_once(message)  # an update is never run twice
         if status == "ok":
             return payload
-        kind, text, hint = payload
+        kind, text, hint, status = payload
         error = _ERRORS.get(kind, StoreError)
         if error is StoreError:
             text = f"the store failed: {text}"
-        raise error(text, hint=hint)
+        raised = error(text, hint=hint)
+        if status:
+            raised.http_status = status  # e.g. 413 from a capped parse in a call
+        raise raised
 
     def _run_once(self, message: tuple[str, Any]) -> tuple[str, Any]:
         try:
@@ -164,6 +178,8 @@ class WorkerPool:
                     hint="add LIMIT, narrow the patterns, or ask the operator for a longer --query-timeout",
                 )
             status, payload = worker.conn.recv()
+        except QueryTimeout:
+            raise
         except (EOFError, OSError) as exc:
             worker.process.join(timeout=5)
             code = worker.process.exitcode
@@ -172,6 +188,9 @@ class WorkerPool:
                 f"the worker stopped during the job (exit code {code}): it ran out of memory or crashed",
                 hint="ask for less (LIMIT, fewer string operations); the limit is --max-worker-memory",
             ) from exc
+        except BaseException:
+            self._replace(worker)  # whatever went wrong, the pool keeps its size
+            raise
         if status == "error" and payload[0] == "stale":
             self._replace(worker)
         else:
@@ -218,7 +237,7 @@ class WorkerPool:
 _STALE = re.compile(r"(?:Corruption|IO error): ")
 
 
-def _serve(conn: Connection, store_path: str, writable: bool, max_memory: int) -> None:
+def _serve(conn: Connection, store_path: str | None, writable: bool, max_memory: int) -> None:
     """Worker loop: sandbox, open the store on first use, answer jobs until the pipe closes."""
     from concord_kg.store import EmbeddedStore
     from server.guard import analyse_update
@@ -244,31 +263,48 @@ def _serve(conn: Connection, store_path: str, writable: bool, max_memory: int) -
             continue
         try:
             try:
+                if kind == "call":
+                    function, args, kwargs = payload
+                    conn.send(("ok", function(*args, **kwargs)))
+                    continue
                 if store is None:
+                    if store_path is None:
+                        raise StoreError("this worker has no store")
                     store = EmbeddedStore(store_path, read_only=not writable)
                 if kind == "update":
                     analyse_update(payload)
                     store.update(payload)
-                    store.settle()  # compact now, not later under the read-only workers
-                    answer = None
-                else:
-                    answer = execute(store, payload)
+                    conn.send(("ok", None))  # committed: say so before compacting
+                    store = _settled(store)
+                    continue
+                answer = execute(store, payload)
             except (OSError, RuntimeError, ConcordError) as exc:
                 if isinstance(exc, QueryError) or not _STALE.match(str(exc)):
                     raise
                 # A writer (an update, or `concord-kg load`) compacted files away since this worker
                 # opened the store; a fresh process sees the current files.
-                conn.send(("error", ("stale", str(exc), None)))
+                conn.send(("error", ("stale", str(exc), None, None)))
                 return
             conn.send(("ok", answer))
         except ConcordError as exc:
-            conn.send(("error", (_kind(exc), exc.message, exc.hint)))
+            conn.send(("error", (_kind(exc), exc.message, exc.hint, exc.http_status)))
         except MemoryError:
-            conn.send(("error", ("memory", "the query needed more memory than a worker may use", None)))
+            conn.send(("error", ("memory", "the job needed more memory than a worker may use", None, None)))
         except (RuntimeError, OSError) as exc:  # pyoxigraph evaluation errors (e.g. a failed fetch)
-            conn.send(("error", ("query", f"evaluation failed: {exc}", None)))
+            conn.send(("error", ("query", f"evaluation failed: {exc}", None, None)))
         except Exception as exc:  # noqa: BLE001 - the worker must answer whatever happens
-            conn.send(("error", ("store", f"{type(exc).__name__}: {exc}", None)))
+            conn.send(("error", ("store", f"{type(exc).__name__}: {exc}", None, None)))
+
+
+def _settled(store: Any) -> Any:
+    """Compact after an update (the answer is sent already); on failure, reopen before the next job."""
+    try:
+        store.settle()
+    except Exception as exc:  # noqa: BLE001 - nothing may answer twice; the next job reopens the store
+        _LOG.warning("compaction after an update failed: %s", exc)
+        store.close()
+        return None
+    return store
 
 
 def _kind(error: ConcordError) -> str:
