@@ -29,6 +29,7 @@ from concord_kg.errors import InputErrors, MappingError, ScenarioError
 from concord_kg.files import write_atomic
 from concord_kg.ontology import CKG
 from concord_kg.scenarios import Scenario, read_csv_scenarios
+from concord_kg.tables import TableFormat
 from concord_kg.validate import Report, load_shapes, validate_graph
 
 __all__ = [
@@ -212,7 +213,11 @@ class Linkage:
 
 
 def link_registry(
-    path: Path, *, classifier: Classifier | None = None, ordo: OrdoIndex | None = None
+    path: Path,
+    *,
+    classifier: Classifier | None = None,
+    ordo: OrdoIndex | None = None,
+    table_format: TableFormat | None = None,
 ) -> Linkage:
     """Read a registry extract, normalise its ORPHAcodes, classify each patient's scenario.
 
@@ -229,6 +234,7 @@ def link_registry(
             id_column=ID_COLUMN,
             checks={ORPHACODE_COLUMN: orphacode_problem},
             blank_hint=None,
+            table_format=table_format,
         )
     )
     patients: list[LinkedPatient] = []
@@ -339,6 +345,7 @@ def link_file(
     ordo: Path | None = None,
     classifier: Classifier | None = None,
     stdout: IO[str] | None = None,
+    table_format: TableFormat | None = None,
 ) -> Linkage:
     """Link the registry extract ``path`` and write rows, a summary or Turtle to ``out`` (or stdout).
 
@@ -349,7 +356,7 @@ def link_file(
     """
     classifier = classifier or Classifier()
     index = load_ordo(ordo) if ordo is not None else None
-    linkage = link_registry(path, classifier=classifier, ordo=index)
+    linkage = link_registry(path, classifier=classifier, ordo=index, table_format=table_format)
     buffer = io.StringIO()
     if summary:
         _write_summary(buffer, linkage, classifier)
