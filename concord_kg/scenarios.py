@@ -169,7 +169,8 @@ def _read_rows(
     context = _RowContext(
         source, id_column, decision.variables, positions, readers, check_at, allow_partial, blank_hint, log
     )
-    for line, row in enumerate(table.rows, start=2):
+    numbered = enumerate(table.rows, start=2)
+    for line, row in numbered:
         if not row:
             continue
         rows += 1
@@ -201,6 +202,9 @@ def _read_rows(
             checked = _check_row(row, line, ident, seen, context)
             seen.add(ident)
             if checked is None:
+                if log.full and not check_at:
+                    _count_rest(numbered, context, seen, cells, caches, id_at, width)
+                    break
                 continue
             values = checked
         else:
@@ -212,6 +216,54 @@ def _read_rows(
         log.add(ScenarioError("empty file: no scenario rows after the header", source=source, line=2))
     if log:
         raise log.as_exception()
+
+
+def _count_rest(
+    numbered: Iterator[tuple[int, list[str]]],
+    ctx: _RowContext,
+    seen: set[str],
+    cells: Callable[[list[str]], tuple[str, ...]],
+    caches: list[dict[str, object]],
+    id_at: int,
+    width: int,
+) -> None:
+    """Count the errors of the remaining rows once no more are listed: no message is built.
+
+    A file of millions of bad rows then fails about as fast as csv can read it, in bounded memory
+    (only the ids, which duplicate checks need, are kept).
+    """
+    log = ctx.log
+    partial = ctx.allow_partial
+    # Per column, each spelling seen so far → 1 if it is an error, else 0.
+    costs = [
+        {raw: int(v is _INVALID or (v is None and not partial)) for raw, v in cache.items()}
+        for cache in caches
+    ]
+    total = rows = 0
+    for _line, row in numbered:
+        if not row:
+            continue
+        if len(row) != width:
+            total += 1
+            rows += 1
+            continue
+        ident = row[id_at].strip()
+        try:
+            bad = sum(map(_lookup, costs, cells(row)))
+        except KeyError:
+            values = [r.read(row[p]) for p, r in zip(ctx.positions, ctx.readers, strict=True)]
+            bad = values.count(_INVALID) + (0 if partial else values.count(None))
+            for cost, raw, value in zip(costs, cells(row), values, strict=True):
+                if len(cost) < _CACHE_LIMIT:
+                    cost[raw] = int(value is _INVALID or (value is None and not partial))
+        known = len(seen)
+        seen.add(ident)
+        bad += not ident or len(seen) == known
+        if bad:
+            total += bad
+            rows += 1
+    log.total += total
+    log.rows += rows
 
 
 @dataclass(slots=True)
