@@ -280,17 +280,3 @@ def test_rdf_scenarios_with_the_same_id_are_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(InputErrors, match="duplicate scenario id 'same'"):
         classify_file(src, tmp_path / "out.csv", allow_partial=True)
-
-
-@pytest.mark.reasoner
-def test_pellet_runs_or_says_in_one_line_why_not(tmp_path: Path) -> None:
-    """The Pellet bundled with owlready2 needs a newer Java than 17: then a one-line error, exit 2."""
-    examples = Path(__file__).parent.parent / "examples" / "scenarios.csv"
-    result = CliRunner().invoke(main, ["classify", str(examples), "--engine", "pellet"])
-    if result.exit_code == 0:
-        fast = CliRunner().invoke(main, ["classify", str(examples)])
-        assert result.stdout == fast.stdout
-    else:
-        assert result.exit_code == 2
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("pellet could not run: "), result.stderr
