@@ -44,6 +44,7 @@ __all__ = [
     "Classifier",
     "classify_file",
     "scenario_graph",
+    "classified_graph",
 ]
 
 Engine = Literal["fast", "hermit"]
@@ -152,6 +153,20 @@ def scenario_graph(
         if item.model is not None:
             graph.add((iri, RDF.type, item.model.iri))
     return graph
+
+
+def classified_graph(
+    path: Path, *, classifier: Classifier | None = None, table_format: TableFormat | None = None
+) -> Graph:
+    """Read a scenario file (CSV, XLSX or RDF), classify it with the fast engine, return it as RDF.
+
+    This is what ``load`` and ``query --data`` store for a scenario table.
+
+    :raises InputErrors: the file has bad rows (nothing is returned).
+    """
+    classifier = classifier or Classifier()
+    scenarios = list(read_scenarios(path, classifier.decision, table_format=table_format))
+    return scenario_graph(classifier.classify(scenarios), classifier.decision)
 
 
 def _add_scenario(

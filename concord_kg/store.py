@@ -28,6 +28,7 @@ from concord_kg import __version__
 from concord_kg.errors import DataLoadError, MappingError, StoreError
 from concord_kg.ontology import module_paths, prefixes
 from concord_kg.resources import ontology_dir
+from concord_kg.tables import TABLE_SUFFIXES
 
 __all__ = [
     "GRAPH_BASE",
@@ -500,24 +501,21 @@ def ensure_ontology(store: Store, *, force: bool = False) -> bool:
 
 
 def load_file(store: Store, path: Path, *, graph: str, replace: bool = False) -> int:
-    """Load one file into ``graph``: RDF by extension, or a scenario CSV classified first.
+    """Load one file into ``graph``: RDF by extension, or a scenario table classified first.
 
-    A CSV is read with :func:`concord_kg.scenarios.read_scenarios`, classified with the fast engine
-    and stored as :func:`concord_kg.classify.scenario_graph` (each scenario typed with its model).
+    A table (CSV, TSV, XLSX) is read with :func:`concord_kg.scenarios.read_scenarios`, classified
+    with the fast engine and stored as :func:`concord_kg.classify.scenario_graph` (each scenario
+    typed with its model).
 
     :returns: the number of triples loaded.
     :raises DataLoadError: unknown extension or unparsable RDF.
     :raises InputErrors: bad scenario rows (nothing is loaded).
     """
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        from concord_kg.classify import Classifier, scenario_graph
-        from concord_kg.scenarios import read_scenarios
+    if suffix in TABLE_SUFFIXES:
+        from concord_kg.classify import classified_graph
 
-        classifier = Classifier()
-        scenarios = list(read_scenarios(path, classifier.decision))
-        graph_rdf = scenario_graph(classifier.classify(scenarios), classifier.decision)
-        data = graph_rdf.serialize(format="nt", encoding="utf-8")
+        data = classified_graph(path).serialize(format="nt", encoding="utf-8")
         media_type = "application/n-triples"
     elif suffix in MEDIA_TYPES:
         try:
@@ -527,7 +525,9 @@ def load_file(store: Store, path: Path, *, graph: str, replace: bool = False) ->
         media_type = MEDIA_TYPES[suffix]
     else:
         raise DataLoadError(
-            f"unknown file type {suffix!r}", source=str(path), hint="use .ttl, .nt, .jsonld, .rdf or .csv"
+            f"unknown file type {suffix!r}",
+            source=str(path),
+            hint="use .ttl, .nt, .jsonld, .rdf, or a scenario table .csv, .tsv, .xlsx",
         )
     try:
         return store.load(data, media_type=media_type, graph=graph, replace=replace)

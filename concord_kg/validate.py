@@ -183,8 +183,7 @@ def validate_file(path: Path, kind: str = "scenario", *, table_format: TableForm
 
 def _table_graph(path: Path, kind: str, table_format: TableFormat | None) -> Graph:
     """Read a scenario or registry table as the commands that take it do, and return its RDF."""
-    from concord_kg.classify import Classifier, scenario_graph
-    from concord_kg.scenarios import read_scenarios
+    from concord_kg.classify import Classifier, classified_graph
 
     classifier = Classifier()
     if kind == "registry":
@@ -199,8 +198,7 @@ def _table_graph(path: Path, kind: str, table_format: TableFormat | None) -> Gra
             source=str(path),
             hint="give RDF (.ttl, .nt, .jsonld, .rdf, .owl) for other shapes",
         )
-    scenarios = list(read_scenarios(path, classifier.decision, table_format=table_format))
-    return scenario_graph(classifier.classify(scenarios), classifier.decision)
+    return classified_graph(path, classifier=classifier, table_format=table_format)
 
 
 def _scenario_vocabulary() -> Graph:
