@@ -38,17 +38,17 @@ def main(debug: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("dist"),
     show_default=True,
-    help="Folder for the artefacts.",
+    help="Folder for the artefacts (created if missing).",
 )
 @user_errors
 def build(out: Path) -> None:
-    """Write the release artefacts: merged Turtle, RDF/XML, JSON-LD, SKOS scheme, HTML docs."""
+    """Write the release artefacts: merged Turtle, RDF/XML, JSON-LD, SKOS, HTML docs, vocabulary guide."""
     from concord_kg.build import build_release
 
     start = time.perf_counter()
     written = build_release(out)
     for kind, path in written.items():
-        click.echo(f"{kind:7} {path}")
+        click.echo(f"{kind:10} {path}")
     click.echo(f"built {len(written)} artefacts in {time.perf_counter() - start:.1f} s")
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,13 +16,14 @@ from concord_kg.answers import NO, UNKNOWN, YES, accepted_answers, read_answer, 
 from concord_kg.decision import DecisionModel, Value, Variable
 from concord_kg.errors import ErrorLog, InputErrors, ScenarioError
 from concord_kg.ontology import CKG
-from concord_kg.tables import Table, TableFormat, delimiter_hint, open_table
+from concord_kg.tables import Table, TableFormat, cell_text, delimiter_hint, open_table
 
 __all__ = [
     "Scenario",
     "read_scenarios",
     "read_csv_scenarios",
     "read_rdf_scenarios",
+    "read_row_scenarios",
     "ID_COLUMN",
     "RDF_SUFFIXES",
 ]
@@ -264,6 +266,33 @@ def _count_rest(
             rows += 1
     log.total += total
     log.rows += rows
+
+
+def read_row_scenarios(
+    rows: Iterable[Mapping[str, object]],
+    decision: DecisionModel,
+    *,
+    allow_partial: bool = False,
+    id_column: str = ID_COLUMN,
+    source: str = "rows",
+) -> Iterator[Scenario]:
+    """Yield scenarios from in-memory rows (mappings from column name to cell), read as a table is.
+
+    The columns are those of the first row. Errors name the row as a CSV line would (the first row
+    is line 2); ``None`` and NaN cells are blank, numbers and booleans are read as their text.
+
+    :raises InputErrors: bad rows, as for :func:`read_csv_scenarios`.
+    """
+    records = iter(rows)
+    first = next(records, None)
+    if first is None:
+        raise InputErrors([ScenarioError("no rows", source=source)])
+    header = [str(h).strip() for h in first]
+    body = ([cell_text(record.get(h)) for h in header] for record in itertools.chain([first], records))
+    table = Table(source, header, body, None)
+    yield from _read_rows(
+        table, decision, allow_partial, id_column, {}, "use allow_partial=True to accept unknowns"
+    )
 
 
 @dataclass(slots=True)

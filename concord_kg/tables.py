@@ -23,6 +23,7 @@ __all__ = [
     "TABLE_SUFFIXES",
     "XLSX_SUFFIXES",
     "delimiter_hint",
+    "cell_text",
 ]
 
 #: Delimiters recognised when sniffing a CSV header (Excel writes ``;`` where ``,`` is the decimal mark).
@@ -195,7 +196,7 @@ def _open_xlsx(path: Path, sheet: str | None, error: type[ConcordError]) -> Iter
                 ]
             )
         rows = (
-            [_cell_text(c) for c in row]
+            [cell_text(c) for c in row]
             for row in (book[sheet] if sheet is not None else book.worksheets[0]).iter_rows(values_only=True)
         )
         first = next(rows, None)
@@ -220,9 +221,13 @@ def _fitted(rows: Iterator[list[str]], width: int) -> Iterator[list[str]]:
         yield row
 
 
-def _cell_text(value: object) -> str:
-    """Render a worksheet cell as the text a CSV export would hold (``1`` not ``1.0``, ``true``)."""
-    if value is None:
+def cell_text(value: object) -> str:
+    """Render a worksheet (or DataFrame) cell as the text a CSV export would hold.
+
+    >>> [cell_text(v) for v in (None, 1.0, 2.5, True, float("nan"), "yes")]
+    ['', '1', '2.5', 'true', '', 'yes']
+    """
+    if value is None or (isinstance(value, float) and value != value):  # NaN is pandas' blank
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
