@@ -399,3 +399,10 @@ def test_the_vocabulary_guide_lists_every_property_with_its_definition(tmp_path:
         definition = graph.value(prop, SKOS.definition)
         if definition is not None:
             assert str(escape(str(definition))) in html
+
+
+def test_the_readme_python_section_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    monkeypatch.chdir(ROOT)
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own example
