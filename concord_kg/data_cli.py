@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from concord_kg.cli_base import CONTEXT, user_errors
+from concord_kg.cli_base import CONTEXT, OUT_HELP, table_options, user_errors
+from concord_kg.tables import TableFormat
 
 __all__ = ["harmonise", "link"]
 
@@ -20,13 +21,13 @@ __all__ = ["harmonise", "link"]
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Mapping table file (default: standard output).",
+    help="Mapping table file (default: standard output); missing parent folders are created.",
 )
 @click.option(
     "--sssom",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Also write the mappings as an SSSOM TSV file (with its YAML metadata header).",
+    help="Also write the mappings as an SSSOM TSV file (with its YAML metadata header; folders created).",
 )
 @click.option(
     "--min-confidence",
@@ -40,7 +41,7 @@ __all__ = ["harmonise", "link"]
     default=None,
     help="Exit 1 when the share of distinct values mapped is below this rate (0-1).",
 )
-@click.option("--sheet", default=None, help="Worksheet of an XLSX file (default: the first).")
+@table_options
 @user_errors
 def harmonise(
     file: Path,
@@ -50,7 +51,7 @@ def harmonise(
     sssom: Path | None,
     min_confidence: float | None,
     fail_under: float | None,
-    sheet: str | None,
+    table_format: TableFormat,
 ) -> None:
     """Map every distinct value of a dataset COLUMN onto a taxonomy term of the ontology.
 
@@ -66,7 +67,7 @@ def harmonise(
         fmt=fmt,
         sssom=sssom,
         min_confidence=min_confidence,
-        sheet=sheet,  # type: ignore[arg-type]
+        table_format=table_format,
     )
     click.echo(result.summary(), err=True)
     if fail_under is not None and result.mapped_rate < fail_under:
@@ -101,13 +102,8 @@ def harmonise(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also draw patients per model and disease × model into this .png or .svg file (repeatable).",
 )
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Output file (default: standard output). Nothing is written if the input has errors.",
-)
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help=OUT_HELP)
+@table_options
 @user_errors
 def link(
     file: Path,
@@ -117,6 +113,7 @@ def link(
     summary: bool,
     charts: tuple[Path, ...],
     out: Path | None,
+    table_format: TableFormat,
 ) -> None:
     """Link a registry extract: ORPHAcodes to ORDO IRIs and disease names, each patient to its model.
 
@@ -124,8 +121,8 @@ def link(
 
     CSV: patient_id, orphacode and the five scenario columns access_to_specialist_centre,
     lives_near_specialist_centre, can_travel, can_coordinate_own_care, clear_who_to_see (extra
-    columns kept; ORPHAcodes as ORPHA:558, 558, Orphanet_558 or the ORDO IRI; answers
-    yes/no/y/n/true/false).
+    columns kept; CSV, TSV or XLSX; ORPHAcodes as ORPHA:558, 558, Orphanet_558 or the ORDO IRI;
+    answers yes/no, y/n, true/false or 1/0).
 
     FHIR: Patient; Condition coded with Orphanet (system http://www.orpha.net or an ORDO IRI);
     QuestionnaireResponse to the Questionnaire in examples/fhir/concord-questionnaire.json.
@@ -146,7 +143,8 @@ def link(
         summary=summary,
         ordo=ordo,
         answers=answers,
-        charts=charts,  # type: ignore[arg-type]
+        charts=charts,
+        table_format=table_format,  # type: ignore[arg-type]
     )
     for patient in linkage.obsolete:
         where = (

@@ -38,8 +38,8 @@ from rapidfuzz import fuzz, process
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from concord_kg import __version__
-from concord_kg.errors import MappingError
+from concord_kg import __version__, tables
+from concord_kg.errors import InputErrors, MappingError
 from concord_kg.files import write_atomic
 from concord_kg.ontology import CKG, Term, load_ontology, prefixes, term_info
 
@@ -425,52 +425,36 @@ def harmonise_values(
     return Harmonisation(matches)
 
 
-def read_column(path: Path, column: str, *, sheet: str | None = None) -> list[str]:
+def read_column(
+    path: Path, column: str, *, sheet: str | None = None, table_format: tables.TableFormat | None = None
+) -> list[str]:
     """Return every cell of ``column`` in a CSV or XLSX file (header in the first row).
+
+    The file is read with :func:`concord_kg.tables.open_table` (delimiter sniffed, encoding errors
+    named by line), as every command reads tables.
 
     :raises MappingError: the file cannot be read, or has no such column (the error lists the columns).
     """
     source = str(path)
+    table_format = table_format or tables.TableFormat()
+    if sheet is not None:
+        table_format = tables.TableFormat(table_format.delimiter, table_format.encoding, sheet)
     try:
-        if path.suffix.lower() in {".xlsx", ".xlsm"}:
-            rows = _xlsx_rows(path, sheet)
-        else:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                rows = list(csv.reader(handle))
-    except OSError as exc:
-        raise MappingError(f"cannot read: {exc.strerror}", source=source) from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise MappingError(f"not a readable CSV file: {exc}", source=source) from exc
-    if not rows:
-        raise MappingError("empty file: expected a header row", source=source, line=1)
-    header = [str(h or "").strip() for h in rows[0]]
-    if column not in header:
-        raise MappingError(
-            f"column {column}: missing from the header",
-            source=source,
-            line=1,
-            hint="columns: " + ", ".join(header),
-        )
-    at = header.index(column)
-    return ["" if at >= len(row) or row[at] is None else str(row[at]) for row in rows[1:] if row]
-
-
-def _xlsx_rows(path: Path, sheet: str | None) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError and its own types for broken files
-        raise MappingError(f"not a readable XLSX file: {exc}", source=str(path)) from exc
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise MappingError(
-                f"no worksheet {sheet!r}", source=str(path), hint="sheets: " + ", ".join(book.sheetnames)
-            )
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
-        return [list(r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        book.close()
+        with tables.open_table(
+            path, expected=[column], table_format=table_format, error=MappingError
+        ) as table:
+            header = table.header
+            if column not in header:
+                raise MappingError(
+                    f"column {column}: missing from the header",
+                    source=source,
+                    line=1,
+                    hint="columns: " + ", ".join(header),
+                )
+            at = header.index(column)
+            return [row[at] if at < len(row) else "" for row in table.rows if row]
+    except InputErrors as exc:
+        raise exc.errors[0] if len(exc.errors) == 1 else exc from None
 
 
 #: SSSOM metadata of every mapping set written (a mapping_set_id is added per dataset and column).
@@ -560,12 +544,13 @@ def harmonise_file(
     sheet: str | None = None,
     harmoniser: Harmoniser | None = None,
     stdout: IO[str] | None = None,
+    table_format: tables.TableFormat | None = None,
 ) -> Harmonisation:
     """Harmonise one column of a CSV/XLSX file; write the table to ``out`` (or stdout) and SSSOM to ``sssom``.
 
     Nothing is written if the input cannot be read.
     """
-    values = read_column(path, column, sheet=sheet)
+    values = read_column(path, column, sheet=sheet, table_format=table_format)
     result = harmonise_values(values, harmoniser=harmoniser, min_confidence=min_confidence)
     result.source, result.column = str(path), column
     table = io.StringIO()

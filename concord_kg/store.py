@@ -31,6 +31,7 @@ from concord_kg import __version__
 from concord_kg.errors import DataLoadError, MappingError, StoreError
 from concord_kg.ontology import module_paths, prefixes
 from concord_kg.resources import ontology_dir
+from concord_kg.tables import TABLE_SUFFIXES
 
 __all__ = [
     "GRAPH_BASE",
@@ -575,23 +576,20 @@ def ensure_ontology(store: Store, *, force: bool = False) -> bool:
 
 
 def file_batch(path: Path, *, graph: str, replace: bool = False) -> Batch:
-    """Read one file as a :class:`Batch`: RDF by extension, or a scenario CSV classified first.
+    """Read one file as a :class:`Batch`: RDF by extension, or a scenario table classified first.
 
-    A CSV is read with :func:`concord_kg.scenarios.read_scenarios`, classified with the fast engine
-    and stored as :func:`concord_kg.classify.scenario_graph` (each scenario typed with its model).
+    A table (CSV, TSV, XLSX) is read with :func:`concord_kg.scenarios.read_scenarios`, classified
+    with the fast engine and stored as :func:`concord_kg.classify.scenario_graph` (each scenario
+    typed with its model).
 
     :raises DataLoadError: unknown extension or unreadable file.
     :raises InputErrors: bad scenario rows.
     """
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        from concord_kg.classify import Classifier, scenario_graph
-        from concord_kg.scenarios import read_scenarios
+    if suffix in TABLE_SUFFIXES:
+        from concord_kg.classify import classified_graph
 
-        classifier = Classifier()
-        scenarios = list(read_scenarios(path, classifier.decision))
-        graph_rdf = scenario_graph(classifier.classify(scenarios), classifier.decision)
-        data = graph_rdf.serialize(format="nt", encoding="utf-8")
+        data = classified_graph(path).serialize(format="nt", encoding="utf-8")
         return Batch(data, "application/n-triples", graph, replace, str(path))
     if suffix in MEDIA_TYPES:
         try:
@@ -600,7 +598,9 @@ def file_batch(path: Path, *, graph: str, replace: bool = False) -> Batch:
             raise DataLoadError(f"cannot read: {exc.strerror}", source=str(path)) from exc
         return Batch(data, MEDIA_TYPES[suffix], graph, replace, str(path))
     raise DataLoadError(
-        f"unknown file type {suffix!r}", source=str(path), hint="use .ttl, .nt, .jsonld, .rdf or .csv"
+        f"unknown file type {suffix!r}",
+        source=str(path),
+        hint="use .ttl, .nt, .jsonld, .rdf, or a scenario table .csv, .tsv, .xlsx",
     )
 
 
