@@ -1,0 +1,189 @@
+"""Stream the rows of a CSV or XLSX dataset; write it back with harmonised columns beside the source column.
+
+Rows are read one at a time (``csv.reader`` on the open file; openpyxl's read-only mode for XLSX) and
+written one at a time (``csv.writer``; openpyxl's write-only mode), so memory grows with the number of
+distinct values, not rows. The output goes to a temporary file renamed into place at the end: a failed
+run leaves nothing half-written. The format follows the output file's extension (``.xlsx``: a real
+workbook; anything else: CSV), never CSV text in an ``.xlsx`` file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from concord_kg.errors import MappingError
+
+__all__ = ["XLSX_SUFFIXES", "count_column", "iter_rows", "write_harmonised", "NEW_COLUMNS"]
+
+#: File name endings read and written as Excel workbooks.
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+#: Suffixes of the columns added after the source column ``C``: ``C_notation``, ``C_iri``, ``C_label``.
+NEW_COLUMNS = ("notation", "iri", "label")
+
+
+def _is_xlsx(path: Path) -> bool:
+    return path.suffix.lower() in XLSX_SUFFIXES
+
+
+@contextmanager
+def iter_rows(path: Path, *, sheet: str | None = None) -> Iterator[Iterator[list[Any]]]:
+    """Open a CSV or XLSX file and yield an iterator over its rows (lists of cells), header first.
+
+    :raises MappingError: the file cannot be opened or is not CSV/XLSX.
+    """
+    source = str(path)
+    if _is_xlsx(path):
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises zipfile, KeyError and its own types for broken files
+            raise MappingError(f"not a readable XLSX file: {exc}", source=source) from exc
+        try:
+            if sheet is not None and sheet not in book.sheetnames:
+                raise MappingError(
+                    f"no worksheet {sheet!r}", source=source, hint="sheets: " + ", ".join(book.sheetnames)
+                )
+            ws = book[sheet] if sheet is not None else book.worksheets[0]
+            yield (list(r) for r in ws.iter_rows(values_only=True))
+        finally:
+            book.close()
+        return
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise MappingError(f"cannot read: {exc.strerror}", source=source) from exc
+    with handle:
+        try:
+            yield _checked(csv.reader(handle), source)
+        except UnicodeDecodeError as exc:
+            raise MappingError(f"not a readable CSV file: {exc}", source=source) from exc
+
+
+def _checked(reader: Iterator[list[str]], source: str) -> Iterator[list[Any]]:
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise MappingError(f"not a readable CSV file: {exc}", source=source) from exc
+
+
+def _column_index(header: list[Any], column: str, source: str) -> int:
+    names = [str(h or "").strip() for h in header]
+    if column not in names:
+        raise MappingError(
+            f"column {column}: missing from the header",
+            source=source,
+            line=1,
+            hint="columns: " + ", ".join(names),
+        )
+    return names.index(column)
+
+
+def _cell(row: list[Any], at: int) -> str:
+    return "" if at >= len(row) or row[at] is None else str(row[at]).strip()
+
+
+def count_column(path: Path, column: str, *, sheet: str | None = None) -> tuple[Counter[str], int]:
+    """Return each distinct (stripped) value of ``column`` with its number of rows, and the row count.
+
+    :raises MappingError: unreadable file, empty file, or no such column (the error lists the columns).
+    """
+    counts: Counter[str] = Counter()
+    rows = 0
+    with iter_rows(path, sheet=sheet) as reader:
+        header = next(reader, None)
+        if header is None:
+            raise MappingError("empty file: expected a header row", source=str(path), line=1)
+        at = _column_index(header, column, str(path))
+        for row in reader:
+            if row:
+                counts[_cell(row, at)] += 1
+                rows += 1
+    return counts, rows
+
+
+def write_harmonised(
+    path: Path,
+    column: str,
+    out: Path,
+    lookup: Mapping[str, tuple[str, str, str]],
+    *,
+    sheet: str | None = None,
+    advance: Callable[[int], None] | None = None,
+) -> int:
+    """Write every row of ``path`` to ``out`` with ``C_notation``, ``C_iri``, ``C_label`` after column ``C``.
+
+    :param lookup: stripped value → (notation, IRI, label); values not in it get empty cells.
+    :param advance: called with a number of rows written, for a progress bar.
+    :returns: the number of data rows written.
+    """
+    folder = out.parent if str(out.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".partial")
+    os.close(fd)
+    try:
+        with iter_rows(path, sheet=sheet) as reader:
+            header = next(reader, None)
+            if header is None:
+                raise MappingError("empty file: expected a header row", source=str(path), line=1)
+            at = _column_index(header, column, str(path))
+            added = [f"{column}_{suffix}" for suffix in NEW_COLUMNS]
+            new_header = [*header[: at + 1], *added, *header[at + 1 :]]
+            empty = ("", "", "")
+            rows = (
+                [*row[: at + 1], *lookup.get(_cell(row, at), empty), *row[at + 1 :]] for row in reader if row
+            )
+            written = (_write_xlsx if _is_xlsx(out) else _write_csv)(Path(tmp), new_header, rows, advance)
+        os.replace(tmp, out)
+        return written
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+_STEP = 10_000
+
+
+def _write_csv(
+    target: Path, header: list[Any], rows: Iterator[list[Any]], advance: Callable[[int], None] | None
+) -> int:
+    written = 0
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        while True:
+            block = [row for _, row in zip(range(_STEP), rows, strict=False)]
+            if not block:
+                return written
+            writer.writerows(block)
+            written += len(block)
+            if advance:
+                advance(len(block))
+
+
+def _write_xlsx(
+    target: Path, header: list[Any], rows: Iterator[list[Any]], advance: Callable[[int], None] | None
+) -> int:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("harmonised")
+    sheet.append(header)
+    written = 0
+    for row in rows:
+        sheet.append(row)
+        written += 1
+        if advance and written % _STEP == 0:
+            advance(_STEP)
+    if advance:
+        advance(written % _STEP)
+    book.save(target)
+    return written
