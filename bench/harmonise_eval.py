@@ -1,4 +1,4 @@
-"""Precision and recall of `concord-kg harmonise` on the labelled value sets, beside text2term; and a scale run.
+"""Precision and recall of `concord-kg harmonise` on labelled value sets, beside text2term; a scale run.
 
 Run:
     .venv/bin/python bench/harmonise_eval.py [SET.csv ...]   (default: every set in tests/data/harmonisation/)
@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import io
 import logging
-import csv
 import random
 import resource
 import subprocess
@@ -233,7 +233,7 @@ def _variants(value: str, n: int) -> str:
         value.lower(),
         value.upper(),
         f"{value}.",
-        f" {value} ",
+        f"{value} (other)",
         f"{value} (site {n})",
         f"{value} - form {n}",
         f"{value}; ward {n}",

@@ -75,11 +75,16 @@ FUZZY_MARGIN = 4.0
 CONTAINMENT_COVERAGE = 0.65
 
 #: A fuzzy (spelling-level) match is dropped when the meaning score of its term is below this.
-FUZZY_MEANING_FLOOR = 0.2
+FUZZY_MEANING_FLOOR = 0.4
+#: ...or when another term, not its ancestor or descendant, scores this much more on meaning.
+FUZZY_MEANING_LAG = 0.1
 #: A meaning-only match needs a cosine of at least this (below: out of domain, left unmapped)...
 SEMANTIC_FLOOR = 0.6
 #: ...and this lead over the best term that is not its ancestor or descendant (else: ambiguous).
 SEMANTIC_MARGIN = 0.1
+
+#: Values matched per batch (bounds the value × term and value × label matrices).
+_BATCH = 4096
 
 #: Confidence given to each kind of match (fuzzy scores are scaled into ``[0.7, 0.9]``).
 CONFIDENCE = {"exact": 1.0, "synonym": 0.95}
@@ -462,12 +467,21 @@ class Harmoniser:
         exclude = exclude or {}
         keys = [normalise(v) for v, _ in counted]
         live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i], v)]
-        scores = self._scores([keys[i] for i in live]) if self.semantic and live else None
         out = [Match(v, None, 0.0, "none", c) for v, c in counted]
-        for row, i in enumerate(live):
-            value, count = counted[i]
-            banned = exclude.get(review_key(value), set())
-            out[i] = self._decide(value, keys[i], count, banned, None if scores is None else scores[row])
+        for start in range(0, len(live), _BATCH):
+            block = live[start : start + _BATCH]
+            block_keys = [keys[i] for i in block]
+            # The value as written (lower case) is embedded, not its matching key: the key's expansions
+            # can change the meaning ("GPS" is not "general practitioner s").
+            texts = [" ".join(counted[i][0].split()).lower() for i in block]
+            scores = self._scores(texts) if self.semantic else None
+            similar = self._similarities(block_keys)
+            for row, i in enumerate(block):
+                value, count = counted[i]
+                banned = exclude.get(review_key(value), set())
+                out[i] = self._decide(
+                    value, keys[i], count, banned, None if scores is None else scores[row], similar[row]
+                )
         return out
 
     def _scores(self, keys: list[str]) -> np.ndarray:
@@ -481,11 +495,20 @@ class Harmoniser:
                 best[:, at] = cosine[:, columns].max(axis=1)
         return best
 
-    def _decide(self, value: str, key: str, count: int, banned: set[str], scores: np.ndarray | None) -> Match:
+    def _decide(
+        self,
+        value: str,
+        key: str,
+        count: int,
+        banned: set[str],
+        scores: np.ndarray | None,
+        similarity: np.ndarray | None = None,
+    ) -> Match:
         """Combine the stages for one value: exact/synonym, then fuzzy confirmed by meaning, then meaning."""
         ranked: list[Candidate] = []
         if scores is not None:
-            order = np.argsort(-scores)
+            # The best dozen are enough for the runner-up (related terms are skipped) and 3 alternatives.
+            order = np.argsort(-scores)[: 12 + len(banned)]
             ranked = [
                 Candidate(self.terms[j], float(scores[j]))
                 for j in order
@@ -506,12 +529,12 @@ class Harmoniser:
                 entry.field,
                 alternatives,
             )
-        found = self._fuzzy(key) or self._contained(key)
+        found = self._fuzzy(key, similarity) or self._contained(key)
         if found is not None and str(found[0].term.iri) not in banned:
             lexical, confidence = found
-            meaning = next((c.score for c in ranked if c.term.iri == lexical.term.iri), None)
-            # A spelling-level match must also make sense: "Coordinates (GPS)" is not a GP.
-            if meaning is None or meaning >= FUZZY_MEANING_FLOOR:
+            # A spelling-level match must also make sense ("Coordinates (GPS)" is not a GP), and not
+            # contradict a clearly better meaning ("Shared care record" is about records, not shared care).
+            if scores is None or self._sensible(lexical.term, scores, ranked):
                 return Match(
                     value,
                     lexical.term,
@@ -536,25 +559,50 @@ class Harmoniser:
             return Match(value, best.term, confidence, "semantic", count, alternatives=alternatives)
         return Match(value, None, 0.0, "none", count, alternatives=alternatives)
 
-    def _fuzzy(self, key: str) -> tuple[_Entry, float] | None:
-        """Match a spelling variant of one label: high similarity, clear of every other term."""
+    def _fuzzy(self, key: str, similarity: np.ndarray | None = None) -> tuple[_Entry, float] | None:
+        """Match a spelling variant of one label: high similarity, clear of every other term.
+
+        :param similarity: the value's similarity to every label key (:meth:`_similarities`), if known.
+        """
         if len(key) < 5:
             return None
-        candidates = process.extract(
-            key, self._keys, scorer=_similarity, limit=8, score_cutoff=FUZZY_THRESHOLD - 15
-        )
+        row = self._similarities([key])[0] if similarity is None else similarity
+        order = np.argsort(-row, kind="stable")[:8]
+        candidates = [(self._keys[j], float(row[j])) for j in order if row[j] >= FUZZY_THRESHOLD - 15]
         if not candidates:
             return None
-        best_key, best, _ = candidates[0]
+        best_key, best = candidates[0]
         entry = self.index[best_key]
         if best < FUZZY_THRESHOLD or _negated(key) != _negated(best_key):
             return None
-        rival = max(
-            (s for k, s, _ in candidates[1:] if self.index[k].term.iri != entry.term.iri), default=0.0
-        )
+        rival = max((s for k, s in candidates[1:] if self.index[k].term.iri != entry.term.iri), default=0.0)
         if best - rival < FUZZY_MARGIN:
             return None
         return entry, 0.7 + 0.2 * (best - FUZZY_THRESHOLD) / (100 - FUZZY_THRESHOLD)
+
+    def _sensible(self, term: Term, scores: np.ndarray, ranked: list[Candidate]) -> bool:
+        """Tell whether a spelling-level match of ``term`` agrees with the meaning scores."""
+        meaning = float(scores[self._position[term.iri]])
+        if meaning < FUZZY_MEANING_FLOOR:
+            return False
+        best = ranked[0] if ranked else None
+        if best is not None and not _related(best.term, term):
+            return best.score - meaning < FUZZY_MEANING_LAG
+        return True
+
+    @cached_property
+    def _position(self) -> dict[URIRef, int]:
+        return {t.iri: at for at, t in enumerate(self.terms)}
+
+    def _similarities(self, keys: list[str]) -> np.ndarray:
+        """Return value × label-key similarity (0-100): the best of character and word-order-free ratios."""
+        if not keys:
+            return np.zeros((0, len(self._keys)), dtype=np.float32)
+        plain = process.cdist(keys, self._keys, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+        unordered = process.cdist(
+            keys, self._keys, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
+        )
+        return np.maximum(plain, unordered)
 
     def _contained(self, key: str) -> tuple[_Entry, float] | None:
         """Match a short value that contains one term's multi-word label and no other term's label.
@@ -610,11 +658,6 @@ def semantic_confidence(score: float, margin: float) -> float:
     """
     raw = 0.5 + 0.5 * (score - SEMANTIC_FLOOR) + 0.5 * (min(margin, 0.4) - SEMANTIC_MARGIN)
     return float(min(0.85, max(0.3, raw)))
-
-
-def _similarity(a: str, b: str, **_: object) -> float:
-    """Best of character similarity and word-order-free similarity (rapidfuzz, 0-100)."""
-    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b))
 
 
 def harmonise_values(

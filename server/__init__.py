@@ -40,11 +40,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update({k: v for k, v in config.items() if v is not None or k not in DEFAULTS})
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from server import api, cors, pages, problems, queries, sparql, terms
+    from server import api, cors, harmonise, pages, problems, queries, sparql, terms
     from server.backend import Backend
 
     app.extensions["concord"] = Backend(app.config)
-    for module in (problems, cors, sparql, terms, api, queries, pages):
+    for module in (problems, cors, sparql, terms, api, queries, pages, harmonise):
         module.init_app(app)
     return app
 
