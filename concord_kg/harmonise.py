@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -221,8 +221,8 @@ def _is_null(key: str, raw: str) -> bool:
     """Values that say nothing: no answer, numbers, dates, codes with digits, a single letter."""
     if key in _NULL_VALUES or not re.search(r"[a-z]{2}", key):
         return True
-    letters = sum(c.isalpha() for c in raw)
-    digits = sum(c.isdigit() for c in raw)
+    letters = sum(map(str.isalpha, raw))
+    digits = sum(map(str.isdigit, raw))
     return digits >= 2 and digits >= letters / 2
 
 
@@ -230,8 +230,7 @@ def _negated(key: str) -> bool:
     return any(w in _NEGATIONS for w in key.split())
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A term that could be meant, with its meaning score (cosine of embeddings, -1 to 1)."""
 
     term: Term
@@ -425,6 +424,11 @@ class Harmoniser:
         return {tuple(k.split()): e for k, e in self.index.items()}
 
     @cached_property
+    def _span_starts(self) -> set[str]:
+        """The first words of every label: a value without one contains no label."""
+        return {k[0] for k in self._spans}
+
+    @cached_property
     def _span_sizes(self) -> list[int]:
         return sorted({len(k) for k in self._spans}, reverse=True)
 
@@ -475,19 +479,39 @@ class Harmoniser:
             # can change the meaning ("GPS" is not "general practitioner s").
             texts = [" ".join(counted[i][0].split()).lower() for i in block]
             scores = self._scores(texts) if self.semantic else None
+            # The best 8 terms are enough for the runner-up (a term has at most 4 ancestors, which are
+            # skipped as rivals) and the 3 alternatives.
+            orders = None if scores is None else np.argsort(-scores, axis=1)[:, :8]
             similar = self._similarities(block_keys)
             for row, i in enumerate(block):
                 value, count = counted[i]
                 banned = exclude.get(review_key(value), set())
+                ranked: list[Candidate] = []
+                if scores is not None and orders is not None:
+                    order = orders[row] if len(banned) < 4 else np.argsort(-scores[row])
+                    ranked = [
+                        Candidate(self.terms[j], float(scores[row, j]))
+                        for j in order
+                        if not banned or str(self.terms[j].iri) not in banned
+                    ]
                 out[i] = self._decide(
-                    value, keys[i], count, banned, None if scores is None else scores[row], similar[row]
+                    value,
+                    keys[i],
+                    count,
+                    banned,
+                    None if scores is None else scores[row],
+                    ranked,
+                    similar[row],
                 )
         return out
 
     def _scores(self, keys: list[str]) -> np.ndarray:
         """Return value × term meaning scores: each term's best cosine over its texts."""
         space = self._space
-        cosine = space.embedder.embed(keys) @ space.vectors.T
+        unique = list(dict.fromkeys(keys))  # values differing only in case or spacing are embedded once
+        where = {text: at for at, text in enumerate(unique)}
+        rows = np.fromiter((where[k] for k in keys), dtype=np.int64, count=len(keys))
+        cosine = (space.embedder.embed(unique) @ space.vectors.T)[rows]
         best = np.full((len(keys), len(self.terms)), -1.0, dtype=np.float32)
         for at in range(len(self.terms)):
             columns = space.owners == at
@@ -502,18 +526,13 @@ class Harmoniser:
         count: int,
         banned: set[str],
         scores: np.ndarray | None,
+        ranked: list[Candidate],
         similarity: np.ndarray | None = None,
     ) -> Match:
-        """Combine the stages for one value: exact/synonym, then fuzzy confirmed by meaning, then meaning."""
-        ranked: list[Candidate] = []
-        if scores is not None:
-            # The best dozen are enough for the runner-up (related terms are skipped) and 3 alternatives.
-            order = np.argsort(-scores)[: 12 + len(banned)]
-            ranked = [
-                Candidate(self.terms[j], float(scores[j]))
-                for j in order
-                if str(self.terms[j].iri) not in banned
-            ]
+        """Combine the stages for one value: exact/synonym, then fuzzy confirmed by meaning, then meaning.
+
+        :param ranked: the terms by meaning score, best first (banned ones left out).
+        """
         alternatives = tuple(ranked[:4])  # the chosen term may be one of them; record() shows 3 others
         entry = self.index.get(key)
         if entry is None and key in self._ambiguous:
@@ -567,6 +586,8 @@ class Harmoniser:
         if len(key) < 5:
             return None
         row = self._similarities([key])[0] if similarity is None else similarity
+        if row.max() < FUZZY_THRESHOLD:
+            return None
         order = np.argsort(-row, kind="stable")[:8]
         candidates = [(self._keys[j], float(row[j])) for j in order if row[j] >= FUZZY_THRESHOLD - 15]
         if not candidates:
@@ -613,8 +634,12 @@ class Harmoniser:
         words = key.split()
         taken = [False] * len(words)
         chosen: list[tuple[str, _Entry]] = []
+        if not self._span_starts.intersection(words):
+            return None
         for size in self._span_sizes:
             for start in range(len(words) - size + 1):
+                if words[start] not in self._span_starts:
+                    continue
                 span = tuple(words[start : start + size])
                 entry = self._spans.get(span)
                 if entry is not None and not any(taken[start : start + size]):

@@ -136,10 +136,7 @@ def write_harmonised(
             at = _column_index(header, column, str(path))
             added = [f"{column}_{suffix}" for suffix in NEW_COLUMNS]
             new_header = [*header[: at + 1], *added, *header[at + 1 :]]
-            empty = ("", "", "")
-            rows = (
-                [*row[: at + 1], *lookup.get(_cell(row, at), empty), *row[at + 1 :]] for row in reader if row
-            )
+            rows = _with_columns(reader, at, lookup)
             written = (_write_xlsx if _is_xlsx(out) else _write_csv)(Path(tmp), new_header, rows, advance)
         os.replace(tmp, out)
         return written
@@ -150,6 +147,23 @@ def write_harmonised(
 
 
 _STEP = 10_000
+
+
+def _with_columns(
+    reader: Iterator[list[Any]], at: int, lookup: Mapping[str, tuple[str, str, str]]
+) -> Iterator[list[Any]]:
+    """Yield each non-empty row with the three harmonised cells inserted after position ``at``."""
+    empty = ("", "", "")
+    get = lookup.get
+    after = at + 1
+    for row in reader:
+        if not row:
+            continue
+        if len(row) <= at:
+            row = list(row) + [""] * (after - len(row))
+        cell = row[at]
+        row[after:after] = get(cell.strip() if isinstance(cell, str) else _cell(row, at), empty)
+        yield row
 
 
 def _write_csv(
