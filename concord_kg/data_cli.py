@@ -98,10 +98,14 @@ def harmonise(
     is clearly ahead of the next or it is not about care coordination. A summary of what did not map
     goes to standard error; progress bars too, on a terminal.
     """
-    from concord_kg.harmonise import Harmoniser, harmonise_file
+    from concord_kg.harmonise import Harmoniser, default_harmoniser, harmonise_file
     from concord_kg.mappings import read_reviewed
 
-    harmoniser = Harmoniser(domains=domains, semantic=not lexical_only)
+    harmoniser = (
+        default_harmoniser()
+        if not domains and not lexical_only
+        else Harmoniser(default_harmoniser().graph, domains=domains, semantic=not lexical_only)
+    )
     decisions = None
     if reviewed:
         decisions = read_reviewed(list(reviewed), known={str(t.iri) for t in harmoniser.all_terms})

@@ -20,6 +20,7 @@ need a margin over the best other term. Synonyms belong in the ontology, not her
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -685,6 +686,12 @@ def semantic_confidence(score: float, margin: float) -> float:
     return float(min(0.85, max(0.3, raw)))
 
 
+@functools.cache
+def default_harmoniser() -> Harmoniser:
+    """Return one shared harmoniser over the project's ontology, every term a candidate (built once)."""
+    return Harmoniser()
+
+
 def harmonise_values(
     values: Iterable[str],
     *,
@@ -709,7 +716,7 @@ def harmonise_counts(
     reviewed: Reviewed | None = None,
 ) -> Harmonisation:
     """Map distinct values (value → number of rows); return them most frequent first."""
-    harmoniser = harmoniser or Harmoniser()
+    harmoniser = harmoniser or default_harmoniser()
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower()))
     fixed: dict[int, Match] = {}
     if reviewed is not None:
@@ -762,7 +769,7 @@ def harmonise_file(
     Nothing is written if the input cannot be read.
     """
     counts, rows = count_column(path, column, sheet=sheet)
-    harmoniser = harmoniser or Harmoniser()
+    harmoniser = harmoniser or default_harmoniser()
     result = _harmonise_in_steps(counts, harmoniser, min_confidence, reviewed, progress)
     result.source, result.column = str(path), column
     table = io.StringIO()
