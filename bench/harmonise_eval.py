@@ -215,14 +215,12 @@ def evaluate(paths: list[Path], *, verbose: bool) -> None:
     for low, high in BANDS:
         inside = [ok for c, ok in pooled if low <= c < high]
         share = f"{sum(inside) / len(inside):.3f}" if inside else "  -  "
-        print(
-            f"  [{low:.2f}, {min(high, 1.0):.2f}{']' if high > 1 else ')'}  mappings {len(inside):4}  precision {share}"
-        )
+        close = "]" if high > 1 else ")"
+        print(f"  [{low:.2f}, {min(high, 1.0):.2f}{close}  mappings {len(inside):4}  precision {share}")
     high = [ok for c, ok in pooled if c >= 0.8]
     if high:
-        print(
-            f"  confidence >= 0.8: {len(high)} mappings, precision {sum(high) / len(high):.3f} (target >= 0.8)"
-        )
+        share = f"{sum(high) / len(high):.3f}"
+        print(f"  confidence >= 0.8: {len(high)} mappings, precision {share} (target >= 0.8)")
     print(f"({time.perf_counter() - start:.1f} s including loading the ontology, the model and text2term)")
 
 

@@ -155,7 +155,8 @@ def _reviewed(result: Harmonisation, harmoniser: Harmoniser) -> tuple[Harmonisat
             raise MappingError(f"value {at + 1}: decision {decision!r} is not accept, change or reject")
         if match.term is not None and (term is None or term.iri != match.term.iri):
             rejected[match.value] = [match]
-        matches.append(Match(match.value, term, 1.0, "reviewed", match.count, alternatives=match.alternatives))
+        reviewed = Match(match.value, term, 1.0, "reviewed", match.count, alternatives=match.alternatives)
+        matches.append(reviewed)
     reviewed = Harmonisation(matches, source=result.source, column=result.column)
     return reviewed, rejected
 

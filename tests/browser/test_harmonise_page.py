@@ -1,4 +1,4 @@
-"""The /harmonise review page in Chromium: upload, review, change one mapping, download, re-apply on the CLI."""
+"""The /harmonise review page in Chromium: upload, review, change one mapping, download, re-apply it."""
 
 from __future__ import annotations
 

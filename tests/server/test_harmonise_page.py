@@ -75,7 +75,7 @@ def test_upload_over_the_limit_is_413(app, client):
 def test_upload_too_large_to_carry_in_the_review_form_is_413_with_a_reason(app, client):
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     # Under the request limit, but barely compressible: once packed into the review form it would not fit.
-    noise = base64.b64encode(random.Random(1).randbytes(36_000))
+    noise = base64.b64encode(random.Random(1).randbytes(36_000))  # noqa: S311 - test data, not secrets
     rows = b"\n".join(b"r," + noise[at : at + 60] for at in range(0, len(noise), 60))
     assert len(rows) < 60 * 1024
     page = _upload(client, b"a,b\n" + rows, column="a")
