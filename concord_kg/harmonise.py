@@ -43,7 +43,7 @@ from concord_kg.files import write_atomic
 from concord_kg.mappings import Reviewed, review_key, write_sssom
 from concord_kg.ontology import CKG, Term, load_ontology, term_info
 from concord_kg.semantic import Embedder
-from concord_kg.tables import count_column, write_harmonised
+from concord_kg.tables import count_column, iter_rows, write_harmonised
 
 __all__ = [
     "MatchType",
@@ -737,12 +737,15 @@ def harmonise_counts(
 
 
 def read_column(path: Path, column: str, *, sheet: str | None = None) -> list[str]:
-    """Return every cell of ``column`` in a CSV or XLSX file (header in the first row).
+    """Return every cell of ``column`` in a CSV or XLSX file (header in the first row), in file order.
 
     :raises MappingError: the file cannot be read, or has no such column (the error lists the columns).
     """
-    counts, _ = count_column(path, column, sheet=sheet)
-    return list(counts.elements())
+    count_column(path, column, sheet=sheet)  # checks the header, with the error listing the columns
+    with iter_rows(path, sheet=sheet) as rows:
+        header = [str(h or "").strip() for h in next(rows)]
+        at = header.index(column)
+        return ["" if at >= len(r) or r[at] is None else str(r[at]) for r in rows if r]
 
 
 def harmonise_file(

@@ -235,6 +235,17 @@ def test_reviewed_sssom_reproduces_every_decision(tmp_path, harmoniser):
     assert f"reviewed {reviewed_mapped})" in done.stderr.splitlines()[0]
 
 
+def test_reviewed_sssom_is_valid_sssom(tmp_path, harmoniser):
+    from sssom.parsers import parse_sssom_table
+    from sssom.validators import validate
+
+    reviewed, _ = _reviewed_file(tmp_path, harmoniser)
+    msdf = parse_sssom_table(reviewed)
+    validate(msdf, fail_on_error=True)
+    assert set(msdf.df["mapping_justification"]) == {"semapv:ManualMappingCuration"}
+    assert "Not" in set(msdf.df["predicate_modifier"].dropna())
+
+
 def test_not_rows_alone_forbid_a_pair(tmp_path, harmoniser):
     path = tmp_path / "not.sssom.tsv"
     path.write_text(
