@@ -84,6 +84,9 @@ SEMANTIC_FLOOR = 0.6
 #: ...and this lead over the best term that is not its ancestor or descendant (else: ambiguous).
 SEMANTIC_MARGIN = 0.1
 
+#: A meaning match goes to a descendant of the best term that scores at most this much less.
+NARROWER_LAG = 0.05
+
 #: Values matched per batch (bounds the value × term and value × label matrices).
 _BATCH = 4096
 
@@ -568,7 +571,15 @@ class Harmoniser:
         if not ranked:
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
         best = ranked[0]
-        rival = next((c.score for c in ranked[1:] if not _related(c.term, best.term)), -1.0)
+        # A curator picks the most specific term that fits: a descendant nearly as close beats its ancestor.
+        narrower = [
+            c for c in ranked[1:] if _below(c.term, best.term) and best.score - c.score <= NARROWER_LAG
+        ]
+        if narrower:
+            best = narrower[0]
+        rival = next(
+            (c.score for c in ranked if c.term.iri != best.term.iri and not _related(c.term, best.term)), -1.0
+        )
         negated = _negated(key)
         if (
             best.score >= SEMANTIC_FLOOR
@@ -663,6 +674,11 @@ class _TermSpace:
     embedder: Embedder
     vectors: np.ndarray  # one unit row per term text
     owners: np.ndarray  # the index (in Harmoniser.terms) of the term each row belongs to
+
+
+def _below(a: Term, b: Term) -> bool:
+    """Tell whether term ``a`` is a descendant of term ``b`` (by notation)."""
+    return bool(a.notation and b.notation and a.notation.startswith(b.notation + "."))
 
 
 def _within(notation: str | None, domains: Sequence[str]) -> bool:
