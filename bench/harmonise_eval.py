@@ -140,8 +140,13 @@ def text2term_answers(sets: dict[str, list[dict[str, str]]], harmoniser: Harmoni
     except ImportError as exc:
         return f"text2term not installed ({exc}); pip install -e '.[bench]'"
     notation = {str(t.iri): t.notation or "" for t in harmoniser.all_terms}
-    logging.getLogger("text2term").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
+    quiet = io.StringIO()  # text2term prints a line per term it cannot shorten to a CURIE, and INFO logs
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        contextlib.redirect_stdout(quiet),
+        contextlib.redirect_stderr(quiet),
+    ):
+        logging.disable(logging.INFO)
         owl = _text2term_owl(harmoniser, Path(folder))
         answers = {}
         for name, rows in sets.items():
@@ -165,6 +170,7 @@ def text2term_answers(sets: dict[str, list[dict[str, str]]], harmoniser: Harmoni
                     if key not in best or float(mapping_score) > best[key][1]:
                         best[key] = (notation[iri], float(mapping_score))
             answers[name] = [best.get(i, ("", 0.0)) for i in ids]
+    logging.disable(logging.NOTSET)
     return answers
 
 
