@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -15,13 +16,36 @@ __all__ = ["harmonise", "link"]
 @click.command(context_settings=CONTEXT)
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--column", required=True, help="The column whose values are mapped (header name).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option(
+    "--domain",
+    "domains",
+    multiple=True,
+    metavar="NOTATION",
+    help="Only map onto terms under this taxonomy notation (D3, D6.2); repeatable. Default: every term.",
+)
+@click.option(
+    "--mappings",
+    "reviewed",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A reviewed SSSOM table applied before matching (ManualMappingCuration rows fix a value's term, "
+    "predicate_modifier Not rows forbid a value-term pair); repeatable, later files win.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="Mapping table format; json adds the top 3 alternative terms with their scores.",
+)
 @click.option(
     "-o",
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Mapping table file (default: standard output); missing parent folders are created.",
+    help="Mapping table file (default: standard output, unless --out-dataset is given); "
+    "missing parent folders are created.",
 )
 @click.option(
     "--sssom",
@@ -30,10 +54,22 @@ __all__ = ["harmonise", "link"]
     help="Also write the mappings as an SSSOM TSV file (with its YAML metadata header; folders created).",
 )
 @click.option(
+    "--out-dataset",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the dataset with COLUMN_notation, COLUMN_iri, COLUMN_label after COLUMN: "
+    "an XLSX workbook if the name ends in .xlsx, else CSV.",
+)
+@click.option(
     "--min-confidence",
     type=click.FloatRange(0, 1),
     default=None,
     help="Leave unmapped any value whose best match scores below this (default: the matcher's thresholds).",
+)
+@click.option(
+    "--lexical-only",
+    is_flag=True,
+    help="Match wordings only (labels, synonyms, spelling variants), without the meaning stage.",
 )
 @click.option(
     "--fail-under",
@@ -46,28 +82,47 @@ __all__ = ["harmonise", "link"]
 def harmonise(
     file: Path,
     column: str,
+    domains: tuple[str, ...],
+    reviewed: tuple[Path, ...],
     fmt: str,
     out: Path | None,
     sssom: Path | None,
+    out_dataset: Path | None,
     min_confidence: float | None,
+    lexical_only: bool,
     fail_under: float | None,
     table_format: TableFormat,
 ) -> None:
     """Map every distinct value of a dataset COLUMN onto a taxonomy term of the ontology.
 
     FILE is a CSV or XLSX dataset. Output columns: value,notation,iri,label,confidence,match_type,count
-    (match_type exact, synonym, fuzzy or none). A summary of what did not map goes to standard error.
+    (match_type exact, synonym, fuzzy, semantic, reviewed or none). A value is left unmapped when no term
+    is clearly ahead of the next or it is not about care coordination. A summary of what did not map
+    goes to standard error; progress bars too, on a terminal.
     """
-    from concord_kg.harmonise import harmonise_file
+    from concord_kg.harmonise import Harmoniser, default_harmoniser, harmonise_file
+    from concord_kg.mappings import read_reviewed
 
+    harmoniser = (
+        default_harmoniser()
+        if not domains and not lexical_only
+        else Harmoniser(default_harmoniser().graph, domains=domains, semantic=not lexical_only)
+    )
+    decisions = None
+    if reviewed:
+        decisions = read_reviewed(list(reviewed), known={str(t.iri) for t in harmoniser.all_terms})
     result = harmonise_file(
         file,
         column,
         out=out,
-        fmt=fmt,
+        fmt=fmt,  # type: ignore[arg-type]
         sssom=sssom,
+        out_dataset=out_dataset,
         min_confidence=min_confidence,
         table_format=table_format,
+        harmoniser=harmoniser,
+        reviewed=decisions,
+        progress=sys.stderr.isatty(),
     )
     click.echo(result.summary(), err=True)
     if fail_under is not None and result.mapped_rate < fail_under:

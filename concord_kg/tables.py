@@ -111,6 +111,7 @@ def open_table(
     expected: Sequence[str] = (),
     table_format: TableFormat | None = None,
     error: type[ConcordError] = ScenarioError,
+    typed: bool = False,
 ) -> Iterator[Table]:
     """Open ``path`` as a table (XLSX by extension, else CSV) and yield its :class:`Table`.
 
@@ -118,12 +119,13 @@ def open_table(
     cannot be decoded, with a hint to save the file as CSV UTF-8 or give its encoding.
 
     :param expected: column names the caller needs; used to sniff the CSV delimiter.
+    :param typed: XLSX data cells keep their types (numbers, dates) instead of becoming text.
     :raises InputErrors: the file is empty, not decodable, or not a readable CSV/XLSX file.
     """
     fmt = table_format or TableFormat()
     source = str(path)
     if path.suffix.lower() in XLSX_SUFFIXES:
-        with _open_xlsx(path, fmt.sheet, error) as table:
+        with _open_xlsx(path, fmt.sheet, error, typed=typed) as table:
             yield table
         return
     encoding = "utf-8-sig" if fmt.encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else fmt.encoding
@@ -174,8 +176,13 @@ def _decoding_error(
 
 
 @contextmanager
-def _open_xlsx(path: Path, sheet: str | None, error: type[ConcordError]) -> Iterator[Table]:
-    """Yield the first (or the named) worksheet as a table, reading rows as a stream."""
+def _open_xlsx(
+    path: Path, sheet: str | None, error: type[ConcordError], *, typed: bool = False
+) -> Iterator[Table]:
+    """Yield the first (or the named) worksheet as a table, reading rows as a stream.
+
+    :param typed: keep data cells as openpyxl gives them (numbers, dates), for writing them back.
+    """
     from openpyxl import load_workbook
 
     source = str(path)
@@ -195,15 +202,16 @@ def _open_xlsx(path: Path, sheet: str | None, error: type[ConcordError]) -> Iter
                     )
                 ]
             )
-        rows = (
-            [cell_text(c) for c in row]
-            for row in (book[sheet] if sheet is not None else book.worksheets[0]).iter_rows(values_only=True)
-        )
-        first = next(rows, None)
-        header = [h.strip() for h in first] if first else []
+        raw = (book[sheet] if sheet is not None else book.worksheets[0]).iter_rows(values_only=True)
+        first = next(raw, None)
+        header = [cell_text(h).strip() for h in first] if first else []
         if not any(header):
             raise InputErrors([error("empty file: expected a header row", source=source, line=1)])
-        yield Table(source, header, _fitted(rows, len(header)), None)
+        if typed:
+            yield Table(source, header, (list(row) for row in raw), None)
+        else:
+            rows = ([cell_text(c) for c in row] for row in raw)
+            yield Table(source, header, _fitted(rows, len(header)), None)
     finally:
         book.close()
 

@@ -27,11 +27,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(values)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from server import api, cors, pages, problems, queries, registry_page, sparql, terms
+    from server import api, cors, harmonise, pages, problems, queries, registry_page, sparql, terms
     from server.backend import Backend
 
     app.extensions["concord"] = Backend(app.config)
-    for module in (problems, cors, sparql, terms, api, queries, pages, registry_page):
+    for module in (problems, cors, sparql, terms, api, queries, pages, registry_page, harmonise):
         module.init_app(app)
     return app
 

@@ -133,6 +133,7 @@ def test_json_output():
     out = io.StringIO()
     harmonise_file(DATASET, "how_are_appointments_held", fmt="json", stdout=out)
     rows = json.loads(out.getvalue())
+    alternatives = rows[0].pop("alternatives")
     assert rows[0] == {
         "value": "Face to face",
         "notation": "D6.2.1",
@@ -142,6 +143,12 @@ def test_json_output():
         "match_type": "exact",
         "count": 9,
     }
+    # The top 3 other terms by meaning score, best first, never the chosen term.
+    assert len(alternatives) == 3
+    assert "D6.2.1" not in {a["notation"] for a in alternatives}
+    scores = [a["score"] for a in alternatives]
+    assert scores == sorted(scores, reverse=True)
+    assert set(alternatives[0]) == {"notation", "iri", "label", "score"}
 
 
 def test_xlsx_input(tmp_path):
@@ -209,7 +216,7 @@ def test_cli_summary_on_stderr_and_fail_under(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert ok.stderr.splitlines()[0] == (
         f"{DATASET}: column who_coordinates_your_care: 18 distinct value(s) in 20 row(s); "
-        "mapped 15 (17 rows: exact 2, synonym 11, fuzzy 2), unmapped 3 (3 rows)"
+        "mapped 15 (17 rows: exact 2, synonym 11, fuzzy 2, semantic 0, reviewed 0), unmapped 3 (3 rows)"
     )
     assert "'Chest pain'" in ok.stderr
     failing = CliRunner().invoke(main, [*args, "--fail-under", "0.9"])
