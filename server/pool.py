@@ -52,6 +52,14 @@ class WorkerDied(StoreError):
     http_status = 503
 
 
+#: Seconds a writer may compact after a committed update before it is replaced.
+_COMPACTION_WAIT = 120.0
+
+
+class _Committed(Exception):  # noqa: N818 - a signal, not an error
+    """The update committed but its writer was replaced while compacting (the answer is still ok)."""
+
+
 #: What a worker's error kind becomes in the server.
 _ERRORS: dict[str, type[ConcordError]] = {
     "query": QueryError,
@@ -178,8 +186,12 @@ class WorkerPool:
                     hint="add LIMIT, narrow the patterns, or ask the operator for a longer --query-timeout",
                 )
             status, payload = worker.conn.recv()
+            if status == "committed":
+                status, payload = self._after_commit(worker)
         except QueryTimeout:
             raise
+        except _Committed:
+            return "ok", None  # its writer was replaced already
         except (EOFError, OSError) as exc:
             worker.process.join(timeout=5)
             code = worker.process.exitcode
@@ -197,6 +209,19 @@ class WorkerPool:
             self._idle.put(worker)
         _LOG.debug("job answered in %.3f s", time.monotonic() - started)
         return status, payload
+
+    def _after_commit(self, worker: _Worker) -> tuple[str, Any]:
+        """Wait for the writer to compact after a committed update; the update succeeded either way.
+
+        Compaction is bounded by the store's size, not by the update, so it gets its own, longer wait;
+        a writer that still overruns it is replaced (what it committed stays committed).
+        """
+        if worker.conn.poll(max(self.timeout, _COMPACTION_WAIT)):
+            worker.conn.recv()
+        else:
+            self._replace(worker)
+            raise _Committed
+        return "ok", None
 
     def close(self) -> None:
         """Stop every worker."""
@@ -274,8 +299,9 @@ def _serve(conn: Connection, store_path: str | None, writable: bool, max_memory:
                 if kind == "update":
                     analyse_update(payload)
                     store.update(payload)
-                    conn.send(("ok", None))  # committed: say so before compacting
+                    conn.send(("committed", None))  # from here on the update stands, whatever happens
                     store = _settled(store)
+                    conn.send(("ok", None))  # compacted: readers may reopen the store now
                     continue
                 answer = execute(store, payload)
             except (OSError, RuntimeError, ConcordError) as exc:
