@@ -77,7 +77,11 @@ def skos_scheme(graph: Graph) -> Graph:
         ):
             for o in graph.objects(concept, p):
                 scheme.add((concept, p, o))
-        for parent in graph.objects(concept, RDFS.subClassOf):
+        # A grouping the paper makes without an is-a (D5.3 under D5) is asserted as skos:broader,
+        # with the term filed under the general class of sub-domains in OWL; both kinds of parent
+        # become SKOS broader links.
+        parents = {*graph.objects(concept, RDFS.subClassOf), *graph.objects(concept, SKOS.broader)}
+        for parent in parents:
             if (parent, CKG.taxonomyLevel, None) in graph:
                 scheme.add((concept, SKOS.broader, parent))
                 scheme.add((parent, SKOS.narrower, concept))
