@@ -66,3 +66,21 @@ def test_search_without_match(client: FlaskClient) -> None:
 def test_health(client: FlaskClient) -> None:
     body = client.get("/health").get_json()
     assert body["status"] == "ok" and body["store"] == "embedded" and body["graphs"] >= 3
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "linked"),
+    [
+        ("SpecialistCentre", "Specialist centre", "Care delivered and coordinated centrally"),
+        ("CarePlan", "Care plan", "Written information sharing"),
+        ("Transition", "Transition between services", "Preference for transition methods"),
+        ("CharacteristicMeetingsBetweenProfessionals", "Characteristic (iv)", "MDT meetings"),
+    ],
+)
+def test_term_page_of_a_concept_the_models_rely_on(client: FlaskClient, name: str, label: str, linked: str) -> None:
+    response = client.get(f"/term/{name}", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.text
+    assert f"<h1>{label}" in page
+    assert linked in page
+    assert "https://doi.org/" in page
