@@ -7,8 +7,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from concord_kg import __version__
-from concord_kg.ontology import CKG, ONTOLOGY_IRI, module_paths, resolve_term, taxonomy_terms
 from concord_kg.build import skos_scheme
+from concord_kg.ontology import CKG, ONTOLOGY_IRI, module_paths, resolve_term, taxonomy_terms
 from tests.conftest import TAXONOMY_ROWS, read_tsv
 
 #: Terms the papers group under a parent without being a kind of it (reviewed edge by edge, issue 15).
@@ -146,7 +146,10 @@ def test_evidence_items_concern_taxonomy_terms(ontology: Graph) -> None:
         assert items, kind
         for item in items:
             for target in ontology.objects(item, CKG.concerns):
-                assert (target, CKG.taxonomyLevel, None) in ontology or target in MODEL_CONCEPTS, (item, target)
+                assert (target, CKG.taxonomyLevel, None) in ontology or target in MODEL_CONCEPTS, (
+                    item,
+                    target,
+                )
 
 
 @pytest.mark.parametrize("key", ["D3.2.1", "Coordinator", "ckg:Coordinator", str(CKG.Coordinator)])

@@ -82,7 +82,8 @@ def test_the_check_finds_a_copied_sentence() -> None:
     runs = seed_runs()
     # A sentence of the models paper (Results, 'Aim 2'), as a definition would carry it.
     copied = (
-        "The characteristics of the models are centred around attending a specialist centre or outreach clinic."
+        "The characteristics of the models are centred around attending a specialist centre"
+        " or outreach clinic."
     )
     assert _shared_runs(copied, runs)
     assert not _shared_runs("A model is built around whether the patient attends a centre.", runs)

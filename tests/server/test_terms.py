@@ -77,7 +77,9 @@ def test_health(client: FlaskClient) -> None:
         ("CharacteristicMeetingsBetweenProfessionals", "Characteristic (iv)", "MDT meetings"),
     ],
 )
-def test_term_page_of_a_concept_the_models_rely_on(client: FlaskClient, name: str, label: str, linked: str) -> None:
+def test_term_page_of_a_concept_the_models_rely_on(
+    client: FlaskClient, name: str, label: str, linked: str
+) -> None:
     response = client.get(f"/term/{name}", headers={"Accept": "text/html"})
     assert response.status_code == 200 and response.mimetype == "text/html"
     page = response.text
