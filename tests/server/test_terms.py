@@ -86,3 +86,9 @@ def test_term_page_of_a_concept_the_models_rely_on(
     assert f"<h1>{label}" in page
     assert linked in page
     assert "https://doi.org/" in page
+
+
+def test_search_finds_a_hidden_label(client: FlaskClient) -> None:
+    # "key worker" is not the papers' wording, so it is a hidden label of D3.2.1.2 (issue 15)
+    results = client.get("/search", query_string={"q": "key worker"}).get_json()["results"]
+    assert results and results[0]["label"] == "Care coordinator"
