@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from concord_kg import __version__
@@ -48,7 +49,27 @@ def release_graph(graph: Graph | None = None, *, version: str = __version__) -> 
     merged.remove((ONTOLOGY_IRI, OWL.versionInfo, None))
     merged.add((ONTOLOGY_IRI, OWL.versionIRI, URIRef(f"{CKG}releases/{version}/concord-kg.ttl")))
     merged.add((ONTOLOGY_IRI, OWL.versionInfo, Literal(version)))
+    _name_axiom_annotations(merged)
     return merged
+
+
+def _name_axiom_annotations(graph: Graph) -> None:
+    """Give each reified statement (``owl:Axiom``) a blank-node label derived from the statement it annotates.
+
+    The parser names blank nodes at random, and serialisers order top-level blank nodes by name, so
+    without this two builds of the same ontology would differ byte for byte.
+    """
+    for node in list(graph.subjects(RDF.type, OWL.Axiom)):
+        if not isinstance(node, BNode):
+            continue
+        key = "|".join(
+            str(graph.value(node, p))
+            for p in (OWL.annotatedSource, OWL.annotatedProperty, OWL.annotatedTarget)
+        )
+        stable = BNode("axiom" + hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:20])
+        for p, o in list(graph.predicate_objects(node)):
+            graph.remove((node, p, o))
+            graph.add((stable, p, o))
 
 
 def skos_scheme(graph: Graph) -> Graph:
@@ -87,7 +108,11 @@ def skos_scheme(graph: Graph) -> Graph:
         ):
             for o in graph.objects(concept, p):
                 scheme.add((concept, p, o))
-        for parent in graph.objects(concept, RDFS.subClassOf):
+        # A grouping the paper makes without an is-a (D5.3 under D5) is asserted as skos:broader,
+        # with the term filed under the general class of sub-domains in OWL; both kinds of parent
+        # become SKOS broader links.
+        parents = {*graph.objects(concept, RDFS.subClassOf), *graph.objects(concept, SKOS.broader)}
+        for parent in parents:
             if (parent, CKG.taxonomyLevel, None) in graph:
                 scheme.add((concept, SKOS.broader, parent))
                 scheme.add((parent, SKOS.narrower, concept))
