@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from concord_kg import __version__
 from concord_kg.files import write_atomic
 from concord_kg.ontology import CKG, ONTOLOGY_IRI, load_ontology, prefixes, taxonomy_terms
 
-__all__ = ["ARTEFACTS", "build_release", "release_graph", "skos_scheme", "SCHEME"]
+__all__ = [
+    "ARTEFACTS",
+    "build_release",
+    "release_graph",
+    "skos_scheme",
+    "SCHEME",
+    "render_docs",
+    "render_vocabulary",
+    "vocabulary_sections",
+]
 
 #: The taxonomy as a SKOS concept scheme.
 SCHEME = CKG.CareCoordinationTaxonomy
@@ -24,6 +34,7 @@ ARTEFACTS = {
     "jsonld": "concord-kg.jsonld",
     "skos": "concord-kg-skos.ttl",
     "docs": "docs/index.html",
+    "vocabulary": "docs/vocabulary.html",
 }
 
 
@@ -38,7 +49,27 @@ def release_graph(graph: Graph | None = None, *, version: str = __version__) -> 
     merged.remove((ONTOLOGY_IRI, OWL.versionInfo, None))
     merged.add((ONTOLOGY_IRI, OWL.versionIRI, URIRef(f"{CKG}releases/{version}/concord-kg.ttl")))
     merged.add((ONTOLOGY_IRI, OWL.versionInfo, Literal(version)))
+    _name_axiom_annotations(merged)
     return merged
+
+
+def _name_axiom_annotations(graph: Graph) -> None:
+    """Give each reified statement (``owl:Axiom``) a blank-node label derived from the statement it annotates.
+
+    The parser names blank nodes at random, and serialisers order top-level blank nodes by name, so
+    without this two builds of the same ontology would differ byte for byte.
+    """
+    for node in list(graph.subjects(RDF.type, OWL.Axiom)):
+        if not isinstance(node, BNode):
+            continue
+        key = "|".join(
+            str(graph.value(node, p))
+            for p in (OWL.annotatedSource, OWL.annotatedProperty, OWL.annotatedTarget)
+        )
+        stable = BNode("axiom" + hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:20])
+        for p, o in list(graph.predicate_objects(node)):
+            graph.remove((node, p, o))
+            graph.add((stable, p, o))
 
 
 def skos_scheme(graph: Graph) -> Graph:
@@ -77,7 +108,11 @@ def skos_scheme(graph: Graph) -> Graph:
         ):
             for o in graph.objects(concept, p):
                 scheme.add((concept, p, o))
-        for parent in graph.objects(concept, RDFS.subClassOf):
+        # A grouping the paper makes without an is-a (D5.3 under D5) is asserted as skos:broader,
+        # with the term filed under the general class of sub-domains in OWL; both kinds of parent
+        # become SKOS broader links.
+        parents = {*graph.objects(concept, RDFS.subClassOf), *graph.objects(concept, SKOS.broader)}
+        for parent in parents:
             if (parent, CKG.taxonomyLevel, None) in graph:
                 scheme.add((concept, SKOS.broader, parent))
                 scheme.add((parent, SKOS.narrower, concept))
@@ -101,6 +136,7 @@ def build_release(out: Path, *, graph: Graph | None = None, version: str = __ver
         "jsonld": lambda: release.serialize(format="json-ld", context=prefixes(), indent=1),
         "skos": lambda: skos_scheme(release).serialize(format="turtle"),
         "docs": lambda: render_docs(release, version=version),
+        "vocabulary": lambda: render_vocabulary(release, version=version),
     }
     for kind, make in serialisers.items():
         path = out / ARTEFACTS[kind]
@@ -129,6 +165,85 @@ def render_docs(graph: Graph, *, version: str = __version__) -> str:
         "iri": str(ONTOLOGY_IRI),
     }
     return env.get_template("docs.html").render(header=header, sections=sections)
+
+
+#: The vocabulary guide's sections: id, title, what the terms are for, the ``rdf:type`` listed.
+_VOCABULARY = (
+    ("classes", "Classes", "Types of things: the schema, the taxonomy terms and the models.", OWL.Class),
+    (
+        "object-properties",
+        "Object properties",
+        "Relations between things (a scenario's answers, links between evidence and options).",
+        OWL.ObjectProperty,
+    ),
+    (
+        "datatype-properties",
+        "Datatype properties",
+        "Properties whose values are literals.",
+        OWL.DatatypeProperty,
+    ),
+    (
+        "annotation-properties",
+        "Annotation properties",
+        "Descriptions of terms (taxonomy level, source sections, statement status).",
+        OWL.AnnotationProperty,
+    ),
+)
+
+
+def vocabulary_sections(graph: Graph) -> list[dict]:
+    """Return the ontology's own classes and properties by kind, each with its definition.
+
+    >>> from concord_kg.ontology import load_ontology
+    >>> sections = vocabulary_sections(load_ontology())
+    >>> [t["definition"][:40] for s in sections for t in s["terms"] if t["curie"] == "ckg:taxonomyLevel"]
+    ['The level a term of the care-coordinatio']
+    """
+    names = prefixes()
+
+    def curie(node: object) -> str:
+        text = str(node)
+        for prefix, namespace in sorted(names.items(), key=lambda kv: -len(kv[1])):
+            if text.startswith(namespace) and text != namespace:
+                return f"{prefix}:{text.removeprefix(namespace)}"
+        return text
+
+    def named(iri: URIRef, predicate: URIRef) -> list[str]:
+        return sorted(curie(o) for o in graph.objects(iri, predicate) if isinstance(o, URIRef))
+
+    sections = []
+    for ident, title, about, kind in _VOCABULARY:
+        own = sorted(
+            s for s in graph.subjects(RDF.type, kind) if isinstance(s, URIRef) and str(s).startswith(str(CKG))
+        )
+        terms = [
+            {
+                "curie": curie(iri),
+                "anchor": str(iri).removeprefix(str(CKG)),
+                "label": str(graph.value(iri, SKOS.prefLabel) or graph.value(iri, RDFS.label) or ""),
+                "definition": str(graph.value(iri, SKOS.definition) or ""),
+                "parents": named(iri, RDFS.subClassOf),
+                "domain": named(iri, RDFS.domain),
+                "range": named(iri, RDFS.range),
+            }
+            for iri in own
+        ]
+        properties = kind != OWL.Class
+        sections.append(
+            {"id": ident, "title": title, "about": about, "terms": terms, "properties": properties}
+        )
+    return sections
+
+
+def render_vocabulary(graph: Graph, *, version: str = __version__) -> str:
+    """Render the vocabulary guide: every class and property of the ontology with its definition."""
+    env = Environment(loader=PackageLoader("concord_kg", "templates"), autoescape=select_autoescape())
+    return env.get_template("vocabulary.html").render(
+        title=str(graph.value(ONTOLOGY_IRI, DCTERMS.title) or "concord-kg"),
+        version=version,
+        namespace=str(CKG),
+        sections=vocabulary_sections(graph),
+    )
 
 
 def _doc_sections(graph: Graph) -> list[dict]:

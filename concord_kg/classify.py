@@ -3,7 +3,7 @@
 Two engines give the same answers (a test checks every combination of values):
 
 - ``fast``: the decision table compiled from the OWL model definitions (:mod:`concord_kg.decision`);
-- ``hermit`` (reference) / ``pellet``: the scenarios are added as OWL individuals and the DL reasoner
+- ``hermit`` (reference): the scenarios are added as OWL individuals and the DL reasoner
   infers their model classes.
 
 Explanations and the candidates of partial scenarios always come from the compiled definitions.
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-import os
 import re
 import shutil
 import sys
@@ -31,9 +31,11 @@ from rdflib.namespace import DCTERMS, OWL, RDF
 
 from concord_kg.decision import DecisionModel, Model, Outcome, load_decision_model
 from concord_kg.errors import ScenarioError
+from concord_kg.files import atomic_file
 from concord_kg.ontology import CKG, load_ontology
 from concord_kg.reasoner import reason
 from concord_kg.scenarios import SCENARIO_BASE, Scenario, read_scenarios
+from concord_kg.tables import TableFormat
 
 __all__ = [
     "Engine",
@@ -42,9 +44,10 @@ __all__ = [
     "Classifier",
     "classify_file",
     "scenario_graph",
+    "classified_graph",
 ]
 
-Engine = Literal["fast", "hermit", "pellet"]
+Engine = Literal["fast", "hermit"]
 OutputFormat = Literal["csv", "json", "ttl"]
 
 #: Columns of the CSV output.
@@ -68,6 +71,7 @@ class Classification:
             "label": model.label if model else None,
             "iri": str(model.iri) if model else None,
             "candidates": [m.notation for m in self.outcome.candidates],
+            **({"extra": dict(self.scenario.extra)} if self.scenario.extra else {}),
             "explanation": {
                 "because": list(self.outcome.because),
                 "ruled_out": {
@@ -111,7 +115,7 @@ class Classifier:
             iris[scenario.id] = iri
             _add_scenario(graph, iri, scenario, self.decision, identifier=False)
             graph.add((iri, RDF.type, OWL.NamedIndividual))
-        result = reason(graph, reasoner="hermit" if engine == "hermit" else "pellet")
+        result = reason(graph, reasoner="hermit")
         if not result.consistent or result.world is None:
             raise ScenarioError(f"the reasoner found the scenarios inconsistent: {result.message}")
         by_iri = {str(m.iri): m for m in self.decision.models}
@@ -151,6 +155,20 @@ def scenario_graph(
     return graph
 
 
+def classified_graph(
+    path: Path, *, classifier: Classifier | None = None, table_format: TableFormat | None = None
+) -> Graph:
+    """Read a scenario file (CSV, XLSX or RDF), classify it with the fast engine, return it as RDF.
+
+    This is what ``load`` and ``query --data`` store for a scenario table.
+
+    :raises InputErrors: the file has bad rows (nothing is returned).
+    """
+    classifier = classifier or Classifier()
+    scenarios = list(read_scenarios(path, classifier.decision, table_format=table_format))
+    return scenario_graph(classifier.classify(scenarios), classifier.decision)
+
+
 def _add_scenario(
     graph: Graph, iri: URIRef, scenario: Scenario, decision: DecisionModel, *, identifier: bool
 ) -> None:
@@ -178,9 +196,11 @@ def classify_file(
     allow_partial: bool = False,
     progress: bool = False,
     stdout: IO[str] | None = None,
+    table_format: TableFormat | None = None,
 ) -> Counter:
     """Classify every scenario of ``path`` and write the results to ``out`` (or stdout).
 
+    Extra input columns are kept: after the result columns in CSV, under ``extra`` in JSON.
     Output is written to a temporary file first and only moved into place (or copied to stdout)
     when the whole input was valid: a bad input writes nothing.
 
@@ -188,29 +208,22 @@ def classify_file(
     :raises InputErrors: the input has bad rows (all of them listed).
     """
     classifier = classifier or Classifier()
-    scenarios = read_scenarios(path, classifier.decision, allow_partial=allow_partial)
+    scenarios = read_scenarios(
+        path, classifier.decision, allow_partial=allow_partial, table_format=table_format
+    )
     if progress:
         scenarios = _with_progress(scenarios, path)
-    target_dir = out.parent if out else None
-    if target_dir is not None:
-        target_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", delete=False, dir=target_dir, suffix=".partial"
-    ) as tmp:
-        try:
-            counts = _write(
-                tmp, classifier.classify(scenarios, engine=engine), classifier, fmt, allow_partial
-            )
-        except BaseException:
-            tmp.close()
-            os.unlink(tmp.name)
-            raise
     if out is not None:
-        os.replace(tmp.name, out)
-    else:
-        with open(tmp.name, encoding="utf-8", newline="") as handle:
-            shutil.copyfileobj(handle, stdout or sys.stdout)
-        os.unlink(tmp.name)
+        with atomic_file(out) as handle:
+            counts = _write(
+                handle, classifier.classify(scenarios, engine=engine), classifier, fmt, allow_partial
+            )
+        return counts
+    # Standard output gets nothing until the whole input has been read and found valid.
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as tmp:
+        counts = _write(tmp, classifier.classify(scenarios, engine=engine), classifier, fmt, allow_partial)
+        tmp.seek(0)
+        shutil.copyfileobj(tmp, stdout or sys.stdout)
     return counts
 
 
@@ -219,8 +232,13 @@ def _write(
 ) -> Counter:
     counts: Counter = Counter()
     if fmt == "csv":
+        # The input's extra columns follow ours, named as in its header (from the first scenario).
+        first = next(items, None)
+        extra_names = list(first.scenario.extra) if first is not None else []
+        if first is not None:
+            items = itertools.chain([first], items)
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow((*CSV_COLUMNS, "candidates") if partial else CSV_COLUMNS)
+        writer.writerow([*CSV_COLUMNS, *(["candidates"] if partial else []), *extra_names])
         # Each distinct (outcome, model) pair is rendered to CSV once; a row is then its id plus
         # that ready-made tail, written in batches.
         tails: dict[tuple[int, int], str] = {}
@@ -236,7 +254,11 @@ def _write(
             ident = item.scenario.id
             if _NEEDS_QUOTES.search(ident):
                 ident = '"' + ident.replace('"', '""') + '"'
-            batch.append(ident + tail)
+            if extra_names:
+                cells = (_csv_cell(item.scenario.extra.get(name, "")) for name in extra_names)
+                batch.append(ident + tail[:-1] + "," + ",".join(cells) + "\n")
+            else:
+                batch.append(ident + tail)
             tally[key] += 1
             if len(batch) == 8192:
                 handle.write("".join(batch))
@@ -262,6 +284,11 @@ def _write(
 
 
 _NEEDS_QUOTES = re.compile(r'[",\r\n]|^\s|\s$')
+
+
+def _csv_cell(text: str) -> str:
+    """Quote one CSV cell the way the ids are quoted."""
+    return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
 
 
 def _csv_tail(item: Classification, partial: bool) -> str:

@@ -9,11 +9,13 @@ from pathlib import Path
 import click
 
 from concord_kg import __version__
-from concord_kg.cli_base import CONTEXT, user_errors
+from concord_kg.answers import unknown_answers
+from concord_kg.cli_base import CONTEXT, OUT_HELP, table_options, user_errors
 from concord_kg.data_cli import harmonise, link
 from concord_kg.decision import notation_order
 from concord_kg.query_cli import query
 from concord_kg.service_cli import load, serve
+from concord_kg.tables import TableFormat
 
 __all__ = ["main"]
 
@@ -36,17 +38,17 @@ def main(debug: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("dist"),
     show_default=True,
-    help="Folder for the artefacts.",
+    help="Folder for the artefacts (created if missing).",
 )
 @user_errors
 def build(out: Path) -> None:
-    """Write the release artefacts: merged Turtle, RDF/XML, JSON-LD, SKOS scheme, HTML docs."""
+    """Write the release artefacts: merged Turtle, RDF/XML, JSON-LD, SKOS, HTML docs, vocabulary guide."""
     from concord_kg.build import build_release
 
     start = time.perf_counter()
     written = build_release(out)
     for kind, path in written.items():
-        click.echo(f"{kind:7} {path}")
+        click.echo(f"{kind:10} {path}")
     click.echo(f"built {len(written)} artefacts in {time.perf_counter() - start:.1f} s")
 
 
@@ -78,41 +80,40 @@ def check(no_reasoner: bool, directory: Path | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
     "--engine",
-    type=click.Choice(["fast", "hermit", "pellet"]),
+    type=click.Choice(["fast", "hermit"]),
     default="fast",
     show_default=True,
     help="fast: decision table compiled from the OWL definitions; hermit: the DL reasoner (reference).",
 )
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "ttl"]), default="csv", show_default=True)
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Output file (default: standard output). Nothing is written if the input has errors.",
-)
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help=OUT_HELP)
 @click.option(
     "--allow-partial",
     is_flag=True,
-    help="Accept blank values: a scenario gets a model only if its known values entail one; "
-    "a 'candidates' column lists the models still possible.",
+    help=f"Accept unknown answers ({unknown_answers()}): a scenario gets a model only if its known "
+    "values entail one; a 'candidates' column lists the models still possible.",
 )
+@table_options
 @user_errors
-def classify(file: Path, engine: str, fmt: str, out: Path | None, allow_partial: bool) -> None:
-    """Classify the patient scenarios in FILE (CSV, Turtle or JSON-LD) into the ten models.
+def classify(
+    file: Path, engine: str, fmt: str, out: Path | None, allow_partial: bool, table_format: TableFormat
+) -> None:
+    """Classify the patient scenarios in FILE (CSV, XLSX, Turtle or JSON-LD) into the ten models.
 
     CSV header: id,access_to_specialist_centre,lives_near_specialist_centre,can_travel,
-    can_coordinate_own_care,clear_who_to_see (values yes/no/y/n/true/false; extra columns ignored).
+    can_coordinate_own_care,clear_who_to_see (other columns are kept in the output).
+    Answers: yes/no, also y/n, true/false, 1/0 (any case).
     """
     from concord_kg.classify import classify_file
 
     counts = classify_file(
         file,
         out,
-        engine=engine,
-        fmt=fmt,
+        engine=engine,  # type: ignore[arg-type]
+        fmt=fmt,  # type: ignore[arg-type]
         allow_partial=allow_partial,
-        progress=True,  # type: ignore[arg-type]
+        progress=True,
+        table_format=table_format,
     )
     summary = ", ".join(
         f"{k or 'none'}: {v}" for k, v in sorted(counts.items(), key=lambda kv: notation_order(kv[0]))
@@ -129,14 +130,18 @@ def classify(file: Path, engine: str, fmt: str, out: Path | None, allow_partial:
     show_default=True,
     help="Which shapes file of shapes/ to validate against (ontology, scenario, registry...).",
 )
+@table_options
 @user_errors
-def validate(file: Path, kind: str) -> None:
-    """Validate an RDF FILE with the project's SHACL shapes. Exits 1 if it does not conform."""
-    from concord_kg.ontology import load_graph, load_ontology
-    from concord_kg.validate import load_shapes, validate_graph
+def validate(file: Path, kind: str, table_format: TableFormat) -> None:
+    """Validate FILE with the project's SHACL shapes. Exits 1 if it does not conform, 2 if unreadable.
 
-    data = load_graph([file])
-    report = validate_graph(data, load_shapes(kind), ontology=load_ontology())
+    FILE is RDF (.ttl, .nt, .jsonld, .rdf, .owl), or a scenario or registry table (.csv, .tsv, .xlsx)
+    read as classify and link read it (bad rows are reported as they report them, exit 2), then
+    validated as the RDF they make. A file with no triples is an error.
+    """
+    from concord_kg.validate import validate_file
+
+    report = validate_file(file, kind, table_format=table_format)
     click.echo(str(report))
     sys.exit(0 if report.conforms else 1)
 

@@ -15,7 +15,12 @@ __all__ = [
     "DataLoadError",
     "StoreError",
     "InputErrors",
+    "ErrorLog",
+    "MAX_LISTED_ERRORS",
 ]
+
+#: How many errors of one input are listed; the rest are counted in one closing line.
+MAX_LISTED_ERRORS = 50
 
 
 class ConcordError(ValueError):
@@ -105,13 +110,78 @@ class ReasonerError(ConcordError):
 
 
 class InputErrors(ConcordError):
-    """Several errors in one input, reported all at once (one per line)."""
+    """Several errors in one input, reported all at once (one per line).
 
-    def __init__(self, errors: list[ConcordError]) -> None:
-        self.errors = errors
+    At most :data:`MAX_LISTED_ERRORS` are listed; the message then ends with
+    ``… and N more errors (M rows affected)``.
+
+    :param total: how many errors the input has in all (default: ``len(errors)``).
+    :param rows: how many rows those errors are on (default: counted from ``errors``).
+    """
+
+    def __init__(
+        self, errors: list[ConcordError], *, total: int | None = None, rows: int | None = None
+    ) -> None:
+        self.errors = errors[:MAX_LISTED_ERRORS]
+        self.total = len(errors) if total is None else total
+        self.rows = len({(e.source, e.line) for e in errors}) if rows is None else rows
         first = errors[0]
-        super().__init__("\n".join(str(e) for e in errors), source=None, term=first.term, hint=None)
-        self.http_status = max(e.http_status for e in errors)
+        lines = [str(e) for e in self.errors]
+        if self.total > len(self.errors):
+            lines.append(f"… and {self.total - len(self.errors)} more errors ({self.rows} rows affected)")
+        super().__init__("\n".join(lines), source=None, term=first.term, hint=None)
+        self.http_status = max(e.http_status for e in self.errors)
 
     def __str__(self) -> str:
         return self.message
+
+
+class ErrorLog:
+    """Collect the errors of one input in bounded memory: keep the first few, count the rest.
+
+    Errors must be added row by row (as a reader meets them), so rows are counted without storing them.
+
+    >>> log = ErrorLog(limit=1)
+    >>> log.add(ScenarioError("bad", source="f.csv", line=2))
+    >>> log.count_more(3, line=3)
+    >>> print(log.as_exception())
+    f.csv:2: bad
+    … and 3 more errors (2 rows affected)
+    """
+
+    def __init__(self, limit: int = MAX_LISTED_ERRORS) -> None:
+        self.limit = limit
+        self.listed: list[ConcordError] = []
+        self.total = 0
+        self.rows = 0
+        self._last_line: object = object()
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    @property
+    def full(self) -> bool:
+        """Whether further errors are only counted (so callers need not build them)."""
+        return len(self.listed) >= self.limit
+
+    def _row(self, line: int | None) -> None:
+        if line is None or line != self._last_line:
+            self.rows += 1
+            self._last_line = line
+
+    def add(self, error: ConcordError) -> None:
+        """Record one error: kept if there is room, counted in any case."""
+        self._row(error.line)
+        self.total += 1
+        if len(self.listed) < self.limit:
+            self.listed.append(error)
+
+    def count_more(self, n: int, *, line: int | None) -> None:
+        """Count ``n`` errors on ``line`` without building them (once :attr:`full`)."""
+        if n:
+            self._row(line)
+            self.total += n
+
+    def as_exception(self) -> InputErrors:
+        """Return the errors as one :class:`InputErrors` (call only when there are errors)."""
+        return InputErrors(self.listed, total=self.total, rows=self.rows)

@@ -20,28 +20,31 @@ need a margin over the best other term. Synonyms belong in the ontology, not her
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Literal
-from urllib.parse import quote
+from typing import IO, Any, Literal, NamedTuple
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from concord_kg import __version__
+from concord_kg import tables
 from concord_kg.errors import MappingError
 from concord_kg.files import write_atomic
-from concord_kg.ontology import CKG, Term, load_ontology, prefixes, term_info
+from concord_kg.harmonised import count_column, iter_rows, write_harmonised
+from concord_kg.mappings import Reviewed, review_key, write_sssom
+from concord_kg.ontology import CKG, Term, load_ontology, term_info
+from concord_kg.semantic import Embedder
 
 __all__ = [
     "MatchType",
@@ -54,11 +57,14 @@ __all__ = [
     "harmonise_values",
     "harmonise_file",
     "write_sssom",
+    "harmonise_counts",
+    "Candidate",
+    "Reviewed",
     "FUZZY_THRESHOLD",
     "CSV_COLUMNS",
 ]
 
-MatchType = Literal["exact", "synonym", "fuzzy", "none"]
+MatchType = Literal["exact", "synonym", "fuzzy", "semantic", "reviewed", "none"]
 TableFormat = Literal["csv", "json"]
 
 #: Columns of the mapping table.
@@ -69,6 +75,21 @@ FUZZY_THRESHOLD = 90.0
 FUZZY_MARGIN = 4.0
 #: A contained label must cover at least this share of the value's words.
 CONTAINMENT_COVERAGE = 0.65
+
+#: A fuzzy (spelling-level) match is dropped when the meaning score of its term is below this.
+FUZZY_MEANING_FLOOR = 0.4
+#: ...or when another term, not its ancestor or descendant, scores this much more on meaning.
+FUZZY_MEANING_LAG = 0.1
+#: A meaning-only match needs a cosine of at least this (below: out of domain, left unmapped)...
+SEMANTIC_FLOOR = 0.6
+#: ...and this lead over the best term that is not its ancestor or descendant (else: ambiguous).
+SEMANTIC_MARGIN = 0.1
+
+#: A meaning match goes to a descendant of the best term that scores at most this much less.
+NARROWER_LAG = 0.05
+
+#: Values matched per batch (bounds the value × term and value × label matrices).
+_BATCH = 4096
 
 #: Confidence given to each kind of match (fuzzy scores are scaled into ``[0.7, 0.9]``).
 CONFIDENCE = {"exact": 1.0, "synonym": 0.95}
@@ -205,13 +226,29 @@ def _is_null(key: str, raw: str) -> bool:
     """Values that say nothing: no answer, numbers, dates, codes with digits, a single letter."""
     if key in _NULL_VALUES or not re.search(r"[a-z]{2}", key):
         return True
-    letters = sum(c.isalpha() for c in raw)
-    digits = sum(c.isdigit() for c in raw)
+    letters = sum(map(str.isalpha, raw))
+    digits = sum(map(str.isdigit, raw))
     return digits >= 2 and digits >= letters / 2
 
 
 def _negated(key: str) -> bool:
     return any(w in _NEGATIONS for w in key.split())
+
+
+class Candidate(NamedTuple):
+    """A term that could be meant, with its meaning score (cosine of embeddings, -1 to 1)."""
+
+    term: Term
+    score: float
+
+    def record(self) -> dict[str, str | float]:
+        """Return the JSON form: notation, iri, label, score."""
+        return {
+            "notation": self.term.notation or "",
+            "iri": str(self.term.iri),
+            "label": self.term.label,
+            "score": round(self.score, 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -225,6 +262,16 @@ class Match:
     count: int = 1
     matched: str = ""
     matched_field: str = ""
+    alternatives: tuple[Candidate, ...] = ()
+
+    def record(self) -> dict[str, Any]:
+        """Return the JSON form: the table row plus the top-3 alternatives with their meaning scores."""
+        return {**self.row(), "alternatives": [c.record() for c in self.others()]}
+
+    def others(self, limit: int = 3) -> list[Candidate]:
+        """Return the best-scored terms other than the one chosen, at most ``limit``."""
+        chosen = self.term.iri if self.term else None
+        return [c for c in self.alternatives if c.term.iri != chosen][:limit]
 
     def row(self) -> dict[str, str | int | float]:
         """Return the table row: value, notation, iri, label, confidence, match_type, count."""
@@ -271,7 +318,7 @@ class Harmonisation:
         lines = [
             f"{self.source}: column {self.column}: {len(self.matches)} distinct value(s) in {rows} row(s); "
             f"mapped {len(self.mapped)} ({mapped_rows} rows: "
-            + ", ".join(f"{k} {kinds[k]}" for k in ("exact", "synonym", "fuzzy"))
+            + ", ".join(f"{k} {kinds[k]}" for k in ("exact", "synonym", "fuzzy", "semantic", "reviewed"))
             + f"), unmapped {len(self.unmapped)} ({rows - mapped_rows} rows)"
         ]
         if self.unmapped:
@@ -301,21 +348,56 @@ class _Entry:
 
 
 class Harmoniser:
-    """Match values against the labels of the taxonomy terms of one ontology graph."""
+    """Match values against the taxonomy terms of one ontology graph: lexical stages, then meaning.
 
-    def __init__(self, graph: Graph | None = None) -> None:
+    :param domains: notations of sub-trees (``D3``, ``D6.2``): only their terms are candidates.
+    :param semantic: add the embedding stage (off: the lexical stages alone, as before).
+    """
+
+    def __init__(
+        self, graph: Graph | None = None, *, domains: Iterable[str] = (), semantic: bool = True
+    ) -> None:
         self.graph = graph if graph is not None else load_ontology()
+        self.domains = tuple(dict.fromkeys(d.strip() for d in domains if d.strip()))
+        self.semantic = semantic
+        known = {t.notation for t in self._all_terms}
+        unknown = [d for d in self.domains if d not in known]
+        if unknown:
+            raise MappingError(
+                f"--domain {unknown[0]}: no taxonomy term has this notation",
+                hint="domains: " + ", ".join(sorted(n for n in known if n and "." not in n)),
+            )
+
+    @cached_property
+    def all_terms(self) -> list[Term]:
+        """Return every taxonomy term, whatever the domains chosen."""
+        return self._all_terms
+
+    @cached_property
+    def _all_terms(self) -> list[Term]:
+        subjects = {s for s in self.graph.subjects(CKG.taxonomyLevel, None) if isinstance(s, URIRef)}
+        return sorted((term_info(self.graph, s) for s in subjects), key=lambda t: str(t.iri))
+
+    @cached_property
+    def terms(self) -> list[Term]:
+        """Return the candidate terms: every taxonomy term, or those under the chosen domains."""
+        return [t for t in self._all_terms if not self.domains or _within(t.notation, self.domains)]
+
+    def term_by_iri(self, iri: str) -> Term | None:
+        """Return the taxonomy term with this IRI (any domain), or None."""
+        return self._by_iri.get(iri)
+
+    @cached_property
+    def _by_iri(self) -> dict[str, Term]:
+        return {str(t.iri): t for t in self._all_terms}
 
     @cached_property
     def index(self) -> dict[str, _Entry]:
         """Return normalised label → entry; keys shared by two terms are left out (ambiguous)."""
         found: dict[str, list[_Entry]] = {}
-        for subject in sorted(
-            {s for s in self.graph.subjects(CKG.taxonomyLevel, None) if isinstance(s, URIRef)}
-        ):
-            term = term_info(self.graph, subject)
+        for term in self.terms:
             for prop, kind, field in _LABEL_PROPERTIES:
-                for label in self.graph.objects(subject, prop):
+                for label in self.graph.objects(term.iri, prop):
                     key = normalise(str(label))
                     if key:
                         found.setdefault(key, []).append(_Entry(term, kind, str(label), field))
@@ -328,52 +410,233 @@ class Harmoniser:
             exact = {e.term.iri for e in entries if e.kind == "exact"}
             if len(exact) == 1:  # one term's preferred label wins over another's synonym
                 index[key] = next(e for e in entries if e.kind == "exact")
+            else:
+                self._ambiguous.add(key)
         return index
+
+    @cached_property
+    def _ambiguous(self) -> set[str]:
+        """Label keys two terms share: a value with one of them is left unmapped by every stage."""
+        return set()
 
     @cached_property
     def _keys(self) -> list[str]:
         return list(self.index)
 
     @cached_property
-    def _spans(self) -> list[tuple[str, _Entry]]:
-        """Every label, longest first, for containment matching."""
-        return sorted(self.index.items(), key=lambda kv: -len(kv[0].split()))
+    def _spans(self) -> dict[tuple[str, ...], _Entry]:
+        """Every label as a tuple of words, for containment matching."""
+        return {tuple(k.split()): e for k, e in self.index.items()}
 
-    def match(self, value: str, *, count: int = 1) -> Match:
-        """Return the best match of one value (``match_type`` ``none`` if nothing is sure enough)."""
-        key = normalise(value)
-        if _is_null(key, value):
-            return Match(value, None, 0.0, "none", count)
+    @cached_property
+    def _span_starts(self) -> set[str]:
+        """The first words of every label: a value without one contains no label."""
+        return {k[0] for k in self._spans}
+
+    @cached_property
+    def _span_sizes(self) -> list[int]:
+        return sorted({len(k) for k in self._spans}, reverse=True)
+
+    @cached_property
+    def _negative_terms(self) -> set[URIRef]:
+        """Terms whose label or a synonym says something is absent (no collaboration, nobody responsible)."""
+        return {e.term.iri for k, e in self.index.items() if _negated(k)}
+
+    @cached_property
+    def _space(self) -> _TermSpace:
+        """The embeddings of every candidate term's label, synonyms and definition."""
+        owners: list[int] = []
+        texts: list[str] = []
+        for at, term in enumerate(self.terms):
+            labels = {str(o) for prop, _, _ in _LABEL_PROPERTIES for o in self.graph.objects(term.iri, prop)}
+            if term.definition:
+                labels.add(term.definition)
+            for text in sorted(labels):
+                owners.append(at)
+                texts.append(text)
+        from concord_kg.semantic import load_embedder
+
+        embedder = load_embedder()
+        return _TermSpace(embedder, embedder.embed(texts), np.asarray(owners, dtype=np.int64))
+
+    def match(self, value: str, *, count: int = 1, exclude: Iterable[str] = ()) -> Match:
+        """Return the best match of one value (``match_type`` ``none`` if nothing is sure enough).
+
+        :param exclude: IRIs of terms this value must not be mapped to (reviewed ``Not`` decisions).
+        """
+        return self.match_all([(value, count)], exclude={review_key(value): set(exclude)})[0]
+
+    def match_all(
+        self, counted: Sequence[tuple[str, int]], *, exclude: Mapping[str, set[str]] | None = None
+    ) -> list[Match]:
+        """Match many distinct values at once (the embedding stage runs in one batch).
+
+        :param exclude: review key (:func:`review_key`) → IRIs of terms that value must not take.
+        """
+        exclude = exclude or {}
+        keys = [normalise(v) for v, _ in counted]
+        live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i], v)]
+        out = [Match(v, None, 0.0, "none", c) for v, c in counted]
+        for start in range(0, len(live), _BATCH):
+            block = live[start : start + _BATCH]
+            block_keys = [keys[i] for i in block]
+            # The value as written (lower case) is embedded, not its matching key: the key's expansions
+            # can change the meaning ("GPS" is not "general practitioner s").
+            texts = [" ".join(counted[i][0].split()).lower() for i in block]
+            scores = self._scores(texts) if self.semantic else None
+            # The best 8 terms are enough for the runner-up (a term has at most 4 ancestors, which are
+            # skipped as rivals) and the 3 alternatives.
+            orders = None if scores is None else np.argsort(-scores, axis=1)[:, :8]
+            similar = self._similarities(block_keys)
+            for row, i in enumerate(block):
+                value, count = counted[i]
+                banned = exclude.get(review_key(value), set())
+                ranked: list[Candidate] = []
+                if scores is not None and orders is not None:
+                    order = orders[row] if len(banned) < 4 else np.argsort(-scores[row])
+                    ranked = [
+                        Candidate(self.terms[j], float(scores[row, j]))
+                        for j in order
+                        if not banned or str(self.terms[j].iri) not in banned
+                    ]
+                out[i] = self._decide(
+                    value,
+                    keys[i],
+                    count,
+                    banned,
+                    None if scores is None else scores[row],
+                    ranked,
+                    similar[row],
+                )
+        return out
+
+    def _scores(self, keys: list[str]) -> np.ndarray:
+        """Return value × term meaning scores: each term's best cosine over its texts."""
+        space = self._space
+        unique = list(dict.fromkeys(keys))  # values differing only in case or spacing are embedded once
+        where = {text: at for at, text in enumerate(unique)}
+        rows = np.fromiter((where[k] for k in keys), dtype=np.int64, count=len(keys))
+        cosine = (space.embedder.embed(unique) @ space.vectors.T)[rows]
+        best = np.full((len(keys), len(self.terms)), -1.0, dtype=np.float32)
+        for at in range(len(self.terms)):
+            columns = space.owners == at
+            if columns.any():
+                best[:, at] = cosine[:, columns].max(axis=1)
+        return best
+
+    def _decide(
+        self,
+        value: str,
+        key: str,
+        count: int,
+        banned: set[str],
+        scores: np.ndarray | None,
+        ranked: list[Candidate],
+        similarity: np.ndarray | None = None,
+    ) -> Match:
+        """Combine the stages for one value: exact/synonym, then fuzzy confirmed by meaning, then meaning.
+
+        :param ranked: the terms by meaning score, best first (banned ones left out).
+        """
+        alternatives = tuple(ranked[:4])  # the chosen term may be one of them; record() shows 3 others
         entry = self.index.get(key)
-        if entry is not None:
+        if entry is None and key in self._ambiguous:
+            return Match(value, None, 0.0, "none", count, alternatives=alternatives)
+        if entry is not None and str(entry.term.iri) not in banned:
             return Match(
-                value, entry.term, CONFIDENCE[entry.kind], entry.kind, count, entry.label, entry.field
+                value,
+                entry.term,
+                CONFIDENCE[entry.kind],
+                entry.kind,
+                count,
+                entry.label,
+                entry.field,
+                alternatives,
             )
-        found = self._fuzzy(key) or self._contained(key)
-        if found is None:
-            return Match(value, None, 0.0, "none", count)
-        entry, confidence = found
-        return Match(value, entry.term, confidence, "fuzzy", count, entry.label, entry.field)
+        found = self._fuzzy(key, similarity) or self._contained(key)
+        if found is not None and str(found[0].term.iri) not in banned:
+            lexical, confidence = found
+            # A spelling-level match must also make sense ("Coordinates (GPS)" is not a GP), and not
+            # contradict a clearly better meaning ("Shared care record" is about records, not shared care).
+            if scores is None or self._sensible(lexical.term, scores, ranked):
+                return Match(
+                    value,
+                    lexical.term,
+                    confidence,
+                    "fuzzy",
+                    count,
+                    lexical.label,
+                    lexical.field,
+                    alternatives,
+                )
+        if not ranked:
+            return Match(value, None, 0.0, "none", count, alternatives=alternatives)
+        best = ranked[0]
+        # A curator picks the most specific term that fits: a descendant nearly as close beats its ancestor.
+        narrower = [
+            c for c in ranked[1:] if _below(c.term, best.term) and best.score - c.score <= NARROWER_LAG
+        ]
+        if narrower:
+            best = narrower[0]
+        rival = next(
+            (c.score for c in ranked if c.term.iri != best.term.iri and not _related(c.term, best.term)), -1.0
+        )
+        negated = _negated(key)
+        if (
+            best.score >= SEMANTIC_FLOOR
+            and best.score - rival >= SEMANTIC_MARGIN
+            and negated == (best.term.iri in self._negative_terms)
+        ):
+            confidence = semantic_confidence(best.score, best.score - rival)
+            return Match(value, best.term, confidence, "semantic", count, alternatives=alternatives)
+        return Match(value, None, 0.0, "none", count, alternatives=alternatives)
 
-    def _fuzzy(self, key: str) -> tuple[_Entry, float] | None:
-        """Match a spelling variant of one label: high similarity, clear of every other term."""
+    def _fuzzy(self, key: str, similarity: np.ndarray | None = None) -> tuple[_Entry, float] | None:
+        """Match a spelling variant of one label: high similarity, clear of every other term.
+
+        :param similarity: the value's similarity to every label key (:meth:`_similarities`), if known.
+        """
         if len(key) < 5:
             return None
-        candidates = process.extract(
-            key, self._keys, scorer=_similarity, limit=8, score_cutoff=FUZZY_THRESHOLD - 15
-        )
+        row = self._similarities([key])[0] if similarity is None else similarity
+        if row.max() < FUZZY_THRESHOLD:
+            return None
+        order = np.argsort(-row, kind="stable")[:8]
+        candidates = [(self._keys[j], float(row[j])) for j in order if row[j] >= FUZZY_THRESHOLD - 15]
         if not candidates:
             return None
-        best_key, best, _ = candidates[0]
+        best_key, best = candidates[0]
         entry = self.index[best_key]
         if best < FUZZY_THRESHOLD or _negated(key) != _negated(best_key):
             return None
-        rival = max(
-            (s for k, s, _ in candidates[1:] if self.index[k].term.iri != entry.term.iri), default=0.0
-        )
+        rival = max((s for k, s in candidates[1:] if self.index[k].term.iri != entry.term.iri), default=0.0)
         if best - rival < FUZZY_MARGIN:
             return None
         return entry, 0.7 + 0.2 * (best - FUZZY_THRESHOLD) / (100 - FUZZY_THRESHOLD)
+
+    def _sensible(self, term: Term, scores: np.ndarray, ranked: list[Candidate]) -> bool:
+        """Tell whether a spelling-level match of ``term`` agrees with the meaning scores."""
+        meaning = float(scores[self._position[term.iri]])
+        if meaning < FUZZY_MEANING_FLOOR:
+            return False
+        best = ranked[0] if ranked else None
+        if best is not None and not _related(best.term, term):
+            return best.score - meaning < FUZZY_MEANING_LAG
+        return True
+
+    @cached_property
+    def _position(self) -> dict[URIRef, int]:
+        return {t.iri: at for at, t in enumerate(self.terms)}
+
+    def _similarities(self, keys: list[str]) -> np.ndarray:
+        """Return value × label-key similarity (0-100): the best of character and word-order-free ratios."""
+        if not keys:
+            return np.zeros((0, len(self._keys)), dtype=np.float32)
+        plain = process.cdist(keys, self._keys, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+        unordered = process.cdist(
+            keys, self._keys, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
+        )
+        return np.maximum(plain, unordered)
 
     def _contained(self, key: str) -> tuple[_Entry, float] | None:
         """Match a short value that contains one term's multi-word label and no other term's label.
@@ -384,12 +647,17 @@ class Harmoniser:
         words = key.split()
         taken = [False] * len(words)
         chosen: list[tuple[str, _Entry]] = []
-        for label, entry in self._spans:
-            size = len(label.split())
+        if not self._span_starts.intersection(words):
+            return None
+        for size in self._span_sizes:
             for start in range(len(words) - size + 1):
-                if words[start : start + size] == label.split() and not any(taken[start : start + size]):
+                if words[start] not in self._span_starts:
+                    continue
+                span = tuple(words[start : start + size])
+                entry = self._spans.get(span)
+                if entry is not None and not any(taken[start : start + size]):
                     taken[start : start + size] = [True] * size
-                    chosen.append((label, entry))
+                    chosen.append((" ".join(span), entry))
         if not chosen or len(chosen[0][0].split()) < 2:
             return None
         label, entry = chosen[0]
@@ -402,151 +670,101 @@ class Harmoniser:
         return entry, 0.7 + 0.2 * coverage
 
 
-def _similarity(a: str, b: str, **_: object) -> float:
-    """Best of character similarity and word-order-free similarity (rapidfuzz, 0-100)."""
-    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b))
+@dataclass(frozen=True)
+class _TermSpace:
+    embedder: Embedder
+    vectors: np.ndarray  # one unit row per term text
+    owners: np.ndarray  # the index (in Harmoniser.terms) of the term each row belongs to
+
+
+def _below(a: Term, b: Term) -> bool:
+    """Tell whether term ``a`` is a descendant of term ``b`` (by notation)."""
+    return bool(a.notation and b.notation and a.notation.startswith(b.notation + "."))
+
+
+def _within(notation: str | None, domains: Sequence[str]) -> bool:
+    """Tell whether a notation lies in one of the sub-trees (``D3.2.1`` is within ``D3``)."""
+    return bool(notation) and any(notation == d or notation.startswith(d + ".") for d in domains)
+
+
+def _related(a: Term, b: Term) -> bool:
+    """Tell whether one term is the other's ancestor or descendant (a parent is no rival of its child)."""
+    x, y = a.notation or "", b.notation or ""
+    return bool(x and y) and (x.startswith(y + ".") or y.startswith(x + ".") or x == y)
+
+
+def semantic_confidence(score: float, margin: float) -> float:
+    """Return the confidence of a meaning-only match from its cosine and its lead over the runner-up.
+
+    Fitted by hand on dev.csv and eval.csv (score bands against the share of right answers), never on
+    the held-out set; ``bench/harmonise_eval.py`` prints the reliability table that checks it.
+    """
+    raw = 0.5 + 0.5 * (score - SEMANTIC_FLOOR) + 0.5 * (min(margin, 0.4) - SEMANTIC_MARGIN)
+    return float(min(0.85, max(0.3, raw)))
+
+
+@functools.cache
+def default_harmoniser() -> Harmoniser:
+    """Return one shared harmoniser over the project's ontology, every term a candidate (built once)."""
+    return Harmoniser()
 
 
 def harmonise_values(
-    values: Iterable[str], *, harmoniser: Harmoniser | None = None, min_confidence: float | None = None
+    values: Iterable[str],
+    *,
+    harmoniser: Harmoniser | None = None,
+    min_confidence: float | None = None,
+    reviewed: Reviewed | None = None,
 ) -> Harmonisation:
     """Map each distinct value once; return them most frequent first.
 
     :param min_confidence: leave unmapped any match whose confidence is below this.
+    :param reviewed: human decisions applied before any matching (fixed terms, forbidden pairs).
     """
-    harmoniser = harmoniser or Harmoniser()
     counts = Counter(v.strip() for v in values)
+    return harmonise_counts(counts, harmoniser=harmoniser, min_confidence=min_confidence, reviewed=reviewed)
+
+
+def harmonise_counts(
+    counts: Mapping[str, int],
+    *,
+    harmoniser: Harmoniser | None = None,
+    min_confidence: float | None = None,
+    reviewed: Reviewed | None = None,
+) -> Harmonisation:
+    """Map distinct values (value → number of rows); return them most frequent first."""
+    harmoniser = harmoniser or default_harmoniser()
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower()))
+    fixed: dict[int, Match] = {}
+    if reviewed is not None:
+        for at, (value, count) in enumerate(ordered):
+            decision = reviewed.fixed.get(review_key(value))
+            if decision is not None:
+                term = harmoniser.term_by_iri(decision) if decision else None
+                fixed[at] = Match(value, term, 1.0, "reviewed", count)
+    todo = [kv for at, kv in enumerate(ordered) if at not in fixed]
+    found = iter(harmoniser.match_all(todo, exclude=reviewed.excluded if reviewed else None))
     matches = []
-    for value, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())):
-        found = harmoniser.match(value, count=count)
-        if found.term is not None and min_confidence is not None and found.confidence < min_confidence:
-            found = Match(value, None, 0.0, "none", count)
-        matches.append(found)
+    for at, (value, count) in enumerate(ordered):
+        match = fixed.get(at) or next(found)
+        if match.term is not None and min_confidence is not None and match.confidence < min_confidence:
+            match = Match(value, None, 0.0, "none", count, alternatives=match.alternatives)
+        matches.append(match)
     return Harmonisation(matches)
 
 
-def read_column(path: Path, column: str, *, sheet: str | None = None) -> list[str]:
-    """Return every cell of ``column`` in a CSV or XLSX file (header in the first row).
+def read_column(
+    path: Path, column: str, *, sheet: str | None = None, table_format: tables.TableFormat | None = None
+) -> list[str]:
+    """Return every cell of ``column`` in a CSV or XLSX file (header in the first row), in file order.
 
     :raises MappingError: the file cannot be read, or has no such column (the error lists the columns).
     """
-    source = str(path)
-    try:
-        if path.suffix.lower() in {".xlsx", ".xlsm"}:
-            rows = _xlsx_rows(path, sheet)
-        else:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                rows = list(csv.reader(handle))
-    except OSError as exc:
-        raise MappingError(f"cannot read: {exc.strerror}", source=source) from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise MappingError(f"not a readable CSV file: {exc}", source=source) from exc
-    if not rows:
-        raise MappingError("empty file: expected a header row", source=source, line=1)
-    header = [str(h or "").strip() for h in rows[0]]
-    if column not in header:
-        raise MappingError(
-            f"column {column}: missing from the header",
-            source=source,
-            line=1,
-            hint="columns: " + ", ".join(header),
-        )
-    at = header.index(column)
-    return ["" if at >= len(row) or row[at] is None else str(row[at]) for row in rows[1:] if row]
-
-
-def _xlsx_rows(path: Path, sheet: str | None) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError and its own types for broken files
-        raise MappingError(f"not a readable XLSX file: {exc}", source=str(path)) from exc
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise MappingError(
-                f"no worksheet {sheet!r}", source=str(path), hint="sheets: " + ", ".join(book.sheetnames)
-            )
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
-        return [list(r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
-#: SSSOM metadata of every mapping set written (a mapping_set_id is added per dataset and column).
-SSSOM_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
-SSSOM_COLUMNS = (
-    "subject_id",
-    "subject_label",
-    "predicate_id",
-    "object_id",
-    "object_label",
-    "mapping_justification",
-    "confidence",
-    "subject_match_field",
-    "object_match_field",
-    "match_string",
-    "mapping_tool",
-    "mapping_tool_version",
-    "mapping_date",
-    "comment",
-)
-
-
-def write_sssom(result: Harmonisation, handle: IO[str], *, dataset: str = "dataset") -> None:
-    """Write the mapped values as SSSOM TSV with its YAML metadata block (``#``-prefixed lines).
-
-    Dataset values have no identifiers, so each gets one in a per-column namespace (prefix ``data``);
-    exact and synonym matches are ``skos:exactMatch``, fuzzy ones ``skos:closeMatch``; every mapping is
-    ``semapv:LexicalMatching``.
-    """
-    base = (
-        f"https://w3id.org/concord-kg/data/dataset/{quote(dataset, safe='')}/{quote(result.column, safe='')}/"
-    )
-    known = prefixes()
-    curie_map = {
-        "ckg": known["ckg"],
-        "data": base,
-        "semapv": known["semapv"],
-        "skos": known["skos"],
-        "sssom": known["sssom"],
-    }
-    meta = [
-        "curie_map:",
-        *(f"  {k}: {v}" for k, v in curie_map.items()),
-        f"mapping_set_id: {base}mappings.sssom.tsv",
-        f"mapping_set_title: Column {_yaml(result.column)} of {_yaml(dataset)} mapped to CONCORD",
-        f"license: {SSSOM_LICENSE}",
-        "mapping_tool: concord-kg harmonise",
-        f"mapping_tool_version: {__version__}",
-        f"mapping_date: {date.today().isoformat()}",
-        "object_source: https://w3id.org/concord-kg/",
-    ]
-    for line in meta:
-        handle.write(f"# {line}\n")
-    writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-    columns = [c for c in SSSOM_COLUMNS if c not in {"mapping_tool", "mapping_tool_version", "mapping_date"}]
-    writer.writerow(columns)
-    for m in result.mapped:
-        assert m.term is not None  # noqa: S101 - mapped() keeps only matches with a term
-        row = {
-            "subject_id": "data:" + quote(m.value, safe=""),
-            "subject_label": m.value,
-            "predicate_id": "skos:closeMatch" if m.match_type == "fuzzy" else "skos:exactMatch",
-            "object_id": "ckg:" + m.term.local_name,
-            "object_label": m.term.label,
-            "mapping_justification": "semapv:LexicalMatching",
-            "confidence": f"{m.confidence:.3f}",
-            "subject_match_field": "rdfs:label",
-            "object_match_field": m.matched_field,
-            "match_string": m.matched,
-            "comment": f"{m.match_type} match; value seen {m.count} time(s)",
-        }
-        writer.writerow([row[c] for c in columns])
-
-
-def _yaml(text: str) -> str:
-    return json.dumps(text)[1:-1]
+    count_column(path, column, sheet=sheet, table_format=table_format)  # checks the header
+    with iter_rows(path, sheet=sheet, table_format=table_format) as rows:
+        header = [str(h or "").strip() for h in next(rows)]
+        at = header.index(column)
+        return ["" if at >= len(r) or r[at] is None else str(r[at]) for r in rows if r]
 
 
 def harmonise_file(
@@ -556,32 +774,97 @@ def harmonise_file(
     out: Path | None = None,
     fmt: TableFormat = "csv",
     sssom: Path | None = None,
+    out_dataset: Path | None = None,
     min_confidence: float | None = None,
     sheet: str | None = None,
     harmoniser: Harmoniser | None = None,
+    reviewed: Reviewed | None = None,
     stdout: IO[str] | None = None,
+    progress: bool = False,
+    table_format: tables.TableFormat | None = None,
 ) -> Harmonisation:
-    """Harmonise one column of a CSV/XLSX file; write the table to ``out`` (or stdout) and SSSOM to ``sssom``.
+    """Harmonise one column of a CSV/XLSX file; write the table to ``out`` (or stdout), SSSOM to ``sssom``.
+
+    :param out_dataset: also write the dataset itself with ``C_notation``, ``C_iri``, ``C_label`` columns
+        after the column (CSV, or XLSX when the name ends in ``.xlsx``), streamed row by row.
+    :param progress: show progress bars on standard error (callers pass ``True`` only on a terminal).
 
     Nothing is written if the input cannot be read.
     """
-    values = read_column(path, column, sheet=sheet)
-    result = harmonise_values(values, harmoniser=harmoniser, min_confidence=min_confidence)
+    counts, rows = count_column(path, column, sheet=sheet, table_format=table_format)
+    harmoniser = harmoniser or default_harmoniser()
+    result = _harmonise_in_steps(counts, harmoniser, min_confidence, reviewed, progress)
     result.source, result.column = str(path), column
     table = io.StringIO()
     if fmt == "json":
-        json.dump([m.row() for m in result.matches], table, ensure_ascii=False, indent=1)
+        json.dump([m.record() for m in result.matches], table, ensure_ascii=False, indent=1)
         table.write("\n")
     else:
         writer = csv.DictWriter(table, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(m.row() for m in result.matches)
+    if out_dataset is not None:
+        lookup = {
+            m.value: (m.term.notation or "", str(m.term.iri), m.term.label) for m in result.mapped if m.term
+        }
+        with _bar(progress, rows, "writing rows") as bar:
+            write_harmonised(
+                path, column, out_dataset, lookup, sheet=sheet, table_format=table_format, advance=bar.update
+            )
     if sssom is not None:
         mapping = io.StringIO()
         write_sssom(result, mapping, dataset=path.stem)
         write_atomic(sssom, mapping.getvalue())
     if out is not None:
         write_atomic(out, table.getvalue())
-    else:
+    elif out_dataset is None:  # with a harmonised dataset written, the table goes out only with -o
         (stdout or sys.stdout).write(table.getvalue())
     return result
+
+
+#: Distinct values matched per step of the progress bar.
+_MATCH_STEP = 5_000
+
+
+def _harmonise_in_steps(
+    counts: Counter[str],
+    harmoniser: Harmoniser,
+    min_confidence: float | None,
+    reviewed: Reviewed | None,
+    progress: bool,
+) -> Harmonisation:
+    if not progress or len(counts) <= _MATCH_STEP:
+        return harmonise_counts(
+            counts, harmoniser=harmoniser, min_confidence=min_confidence, reviewed=reviewed
+        )
+    items = list(counts.items())
+    matches: list[Match] = []
+    with _bar(True, len(items), "matching values") as bar:
+        for start in range(0, len(items), _MATCH_STEP):
+            block = dict(items[start : start + _MATCH_STEP])
+            step = harmonise_counts(
+                block, harmoniser=harmoniser, min_confidence=min_confidence, reviewed=reviewed
+            )
+            matches.extend(step.matches)
+            bar.update(len(block))
+    matches.sort(key=lambda m: (-m.count, m.value.lower()))
+    return Harmonisation(matches)
+
+
+class _NoBar:
+    def update(self, _: int) -> None:
+        """Do nothing: no terminal to draw on."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def _bar(show: bool, length: int, label: str) -> Any:
+    if not show:
+        return _NoBar()
+    import click
+
+    return click.progressbar(length=length, label=label, file=sys.stderr)

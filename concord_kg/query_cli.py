@@ -35,21 +35,31 @@ def load_default_store() -> Store:
 
 
 def load_data_file(store: Store, path: Path) -> str:
-    """Load an RDF file (format from its extension) into the data graph named after its stem.
+    """Load an RDF file or a scenario table (by extension) into the data graph named after its stem.
 
     :returns: the named graph's IRI.
-    :raises QueryError: the extension is not an RDF format or the file does not parse.
+    :raises QueryError: the extension is not an RDF format or table, or the file does not parse.
+    :raises InputErrors: a scenario table has bad rows.
     """
     from pyoxigraph import NamedNode, RdfFormat
 
+    from concord_kg.store import data_graph
+    from concord_kg.tables import TABLE_SUFFIXES
+
+    graph = data_graph(path.stem)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        from concord_kg.classify import classified_graph
+
+        # A scenario table, classified and stored as ``load`` stores it.
+        _load_rdflib_graph(store, classified_graph(path), graph)
+        return graph
     rdf_format = RdfFormat.from_extension(path.suffix.lstrip(".").lower())
     if rdf_format is None:
         raise QueryError(
-            "unknown RDF file extension", source=str(path), hint="use .ttl, .nt, .nq, .rdf or .jsonld"
+            "unknown file extension",
+            source=str(path),
+            hint="use .ttl, .nt, .nq, .rdf, .jsonld, or a scenario table .csv, .tsv, .xlsx",
         )
-    from concord_kg.store import data_graph
-
-    graph = data_graph(path.stem)
     try:
         store.load(path=str(path), format=rdf_format, to_graph=NamedNode(graph))
     except SyntaxError as exc:
@@ -94,7 +104,8 @@ def _parse_param(_ctx: click.Context, _param: click.Parameter, values: tuple[str
     "data",
     multiple=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Extra RDF file to query with the ontology (scenarios, registry data); repeatable.",
+    help="Extra data to query with the ontology: RDF, or a scenario table (.csv, .tsv, .xlsx) classified "
+    "as load does; repeatable.",
 )
 @click.option("--list", "list_queries", is_flag=True, help="List the saved queries and their parameters.")
 @user_errors

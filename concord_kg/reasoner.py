@@ -1,4 +1,4 @@
-"""Run the HermiT (or Pellet) OWL reasoner through owlready2 on an rdflib graph."""
+"""Run the HermiT OWL reasoner through owlready2 on an rdflib graph."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from concord_kg.errors import ReasonerError
 
 __all__ = ["Reasoner", "ReasonerResult", "reason", "java_available"]
 
-Reasoner = Literal["hermit", "pellet"]
+#: The DL reasoner: HermiT. (The Pellet bundled with owlready2 does not start on Java 17, and no
+#: Java 17 build of Pellet or Openllet is packaged on PyPI or Debian, so it is not offered.)
+Reasoner = Literal["hermit"]
 
 #: Heap for the reasoner's JVM in MB; owlready2 reads ``owlready2.reasoning.JAVA_MEMORY``
 #: (setting ``owlready2.JAVA_MEMORY`` has no effect).
@@ -34,7 +36,6 @@ class ReasonerResult:
 #: What to do when a reasoner cannot run.
 _HINTS = {
     "hermit": "a Java runtime (11 or newer) must be on the PATH",
-    "pellet": "use --engine hermit (the reference); the Pellet bundled with owlready2 needs a newer Java",
 }
 
 
@@ -47,7 +48,7 @@ def _java_problem(exc: Exception) -> str:
 
 
 def java_available() -> bool:
-    """Return whether a ``java`` executable is on the PATH (HermiT and Pellet need it)."""
+    """Return whether a ``java`` executable is on the PATH (HermiT needs it)."""
     return shutil.which("java") is not None
 
 
@@ -57,7 +58,7 @@ def reason(
     """Load ``graph`` into a fresh owlready2 world and run the reasoner on it.
 
     :param graph: the ontology (and any individuals) to reason over.
-    :param reasoner: ``hermit`` (reference) or ``pellet``.
+    :param reasoner: ``hermit``.
     :param infer_property_values: also infer property values (slower; not needed for class membership).
     :returns: consistency, the IRIs of unsatisfiable classes, and the world holding inferred types.
     """
@@ -66,7 +67,7 @@ def reason(
     data = graph.serialize(format="nt", encoding="utf-8")
     onto = world.get_ontology("https://w3id.org/concord-kg/reasoning-input/")
     onto.load(fileobj=io.BytesIO(data), format="ntriples")
-    run = owlready2.sync_reasoner_hermit if reasoner == "hermit" else owlready2.sync_reasoner_pellet
+    run = owlready2.sync_reasoner_hermit
     try:
         with onto:
             run(world, infer_property_values=infer_property_values, debug=0)

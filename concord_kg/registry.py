@@ -31,6 +31,7 @@ from concord_kg.files import write_atomic, write_atomic_bytes
 from concord_kg.ontology import CKG
 from concord_kg.orphanet import ORPHANET_LICENCE, CodeList, hpo_orphanet_codes
 from concord_kg.scenarios import Scenario, read_csv_scenarios
+from concord_kg.tables import TableFormat
 from concord_kg.validate import Report, load_shapes, validate_graph
 
 __all__ = [
@@ -220,7 +221,11 @@ def code_check(codes: CodeList) -> Callable[[str], str | None]:
 
 
 def link_registry(
-    path: Path, *, classifier: Classifier | None = None, ordo: CodeList | None = None
+    path: Path,
+    *,
+    classifier: Classifier | None = None,
+    ordo: CodeList | None = None,
+    table_format: TableFormat | None = None,
 ) -> Linkage:
     """Read a registry extract, check its ORPHAcodes, classify each patient's scenario.
 
@@ -239,6 +244,7 @@ def link_registry(
             id_column=ID_COLUMN,
             checks={ORPHACODE_COLUMN: code_check(codes)},
             blank_hint=None,
+            table_format=table_format,
         )
     )
     return link_scenarios(scenarios, codes, classifier)
@@ -310,10 +316,10 @@ def _scenario_iri(patient_id: str) -> URIRef:
 
 def validate_registry(data: Graph) -> Report:
     """Validate registry RDF with ``shapes/registry.ttl`` plus the scenario shapes its scenarios need."""
-    from concord_kg.ontology import load_ontology
+    from concord_kg.validate import class_hierarchy
 
     shapes = load_shapes("registry") + load_shapes("scenario")
-    return validate_graph(data, shapes, ontology=load_ontology())
+    return validate_graph(data, shapes, ontology=class_hierarchy())
 
 
 #: Columns of the CSV output (then the input's extra columns).
@@ -357,6 +363,7 @@ def read_extract(
     classifier: Classifier,
     codes: CodeList | None = None,
     answers: Path | None = None,
+    table_format: TableFormat | None = None,
 ) -> Linkage:
     """Link a registry extract of any supported kind, chosen by its content.
 
@@ -374,7 +381,7 @@ def read_extract(
         return link_scenarios(scenarios, codes, classifier)
     if answers is not None:
         raise MappingError("--answers goes with a Phenopackets JSON file", source=str(path))
-    return link_registry(path, classifier=classifier, ordo=codes)
+    return link_registry(path, classifier=classifier, ordo=codes, table_format=table_format)
 
 
 def link_file(
@@ -388,6 +395,7 @@ def link_file(
     charts: tuple[Path, ...] = (),
     classifier: Classifier | None = None,
     stdout: IO[str] | None = None,
+    table_format: TableFormat | None = None,
 ) -> Linkage:
     """Link the registry extract ``path`` and write rows, a summary, Turtle or FHIR to ``out`` (or stdout).
 
@@ -399,7 +407,9 @@ def link_file(
     """
     classifier = classifier or Classifier()
     codes = load_ordo(ordo) if ordo is not None else None
-    linkage = read_extract(path, classifier=classifier, codes=codes, answers=answers)
+    linkage = read_extract(
+        path, classifier=classifier, codes=codes, answers=answers, table_format=table_format
+    )
     buffer = io.StringIO()
     if summary:
         _write_summary(buffer, linkage, classifier)

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from concord_kg.answers import read_answer
 from concord_kg.decision import DecisionModel, Value
 from concord_kg.errors import InputErrors, ScenarioError
 from concord_kg.orphanet import CodeList
 from concord_kg.registry import ID_COLUMN, ORPHACODE_COLUMN, code_check, normalise_orphacode
-from concord_kg.scenarios import SYNONYMS, Scenario, read_csv_scenarios
+from concord_kg.scenarios import Scenario, read_csv_scenarios
 
 __all__ = [
     "QUESTIONNAIRE_URL",
@@ -215,8 +216,11 @@ def _answers(resource: dict[str, Any], where: str, fail: Any) -> dict[str, str] 
         answer = answers[0]
         if "valueBoolean" in answer:
             values[link] = "yes" if answer["valueBoolean"] else "no"
-        elif "valueCoding" in answer and SYNONYMS.get(str(answer["valueCoding"].get("code", "")).lower()):
-            values[link] = SYNONYMS[str(answer["valueCoding"]["code"]).lower()]
+        elif "valueCoding" in answer and read_answer(str(answer["valueCoding"].get("code", ""))) in (
+            "yes",
+            "no",
+        ):
+            values[link] = read_answer(str(answer["valueCoding"]["code"])) or ""
         else:
             fail(f"{element}.answer[0]", f"linkId {link}: expected valueBoolean or valueCoding yes/no")
             ok = False
@@ -341,3 +345,8 @@ def read_phenopackets(
         Scenario(id=s, values=rows[s].values, line=rows[s].line, extra={ORPHACODE_COLUMN: code})
         for s, (code, _) in diseases.items()
     ]
+
+
+def _coded(answer: dict[str, Any]) -> str | None:
+    """Read a ``valueCoding`` answer's code as a yes/no spelling (``None`` if it is none)."""
+    return read_answer(str(answer["valueCoding"].get("code", "")))

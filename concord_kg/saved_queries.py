@@ -17,6 +17,7 @@ projects, so every parameter must appear in the ``SELECT`` clause.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions, Store, Variable
 
+from concord_kg.answers import accepted_answers, read_answer
 from concord_kg.errors import QueryError, UnknownTermError
 from concord_kg.ontology import prefixes
 from concord_kg.resources import queries_dir
@@ -175,9 +177,11 @@ def format_term(term: Term) -> str:
 def bind_params(query: SavedQuery, given: Mapping[str, str] | None = None) -> dict[Variable, Term]:
     """Return the substitutions for ``query``: every parameter's default, overridden by ``given``.
 
-    :param given: parameter name (with or without ``?``) to value text, parsed by :func:`parse_term`.
+    :param given: parameter name (with or without ``?``) to value text, parsed by :func:`parse_term`;
+        a parameter whose default is an answer to a situation question (``ckg:TravelAbilityYes``)
+        also takes the answer spellings of the scenario tables (yes/no, y/n, true/false, 1/0).
     :raises QueryError: ``given`` names parameters the query does not have (all are named), or a
-        parameter without a default has no value.
+        parameter without a default has no value, or an answer parameter gets no answer.
     """
     given = {key.removeprefix("?"): value for key, value in (given or {}).items()}
     known = {param.name for param in query.params}
@@ -191,12 +195,49 @@ def bind_params(query: SavedQuery, given: Mapping[str, str] | None = None) -> di
     bindings: dict[Variable, Term] = {}
     for param in query.params:
         if param.name in given:
-            bindings[Variable(param.name)] = parse_term(given[param.name])
+            bindings[Variable(param.name)] = _answer_or_term(query, param, given[param.name])
         elif param.default is not None:
             bindings[Variable(param.name)] = param.default
         else:
             raise QueryError(f"saved query {query.name!r} needs a value for {param.name!r}", term=param.name)
     return bindings
+
+
+def _answer_or_term(query: SavedQuery, param: Param, text: str) -> Term:
+    """Read a parameter value; an answer parameter takes answer spellings and nothing but its answers.
+
+    A parameter whose default is an answer (yes/no) to a situation question reads the spellings of
+    the scenario tables and refuses anything that is not one of that question's answers.
+    """
+    answers = _answer_values().get(param.default.value) if isinstance(param.default, NamedNode) else None
+    if answers is None:
+        return parse_term(text)
+    notation = read_answer(text)
+    if notation and notation in answers:
+        return NamedNode(answers[notation])
+    term = parse_term(text)
+    if isinstance(term, NamedNode) and term.value in answers.values():
+        return term
+    allowed = ", ".join(format_term(NamedNode(iri)) for iri in answers.values())
+    raise QueryError(
+        f"saved query {query.name!r}: {text!r} is not an answer for {param.name!r}",
+        term=param.name,
+        hint=f"give {accepted_answers()}, or {allowed}",
+    )
+
+
+@functools.cache
+def _answer_values() -> dict[str, dict[str, str]]:
+    """Return, for every answer IRI of the situation questions, its question's answers (notation → IRI)."""
+    from concord_kg.decision import load_decision_model
+    from concord_kg.ontology import load_ontology
+
+    found: dict[str, dict[str, str]] = {}
+    for var in load_decision_model(load_ontology()).variables:
+        answers = {v.notation: str(v.iri) for v in var.values}
+        for value in var.values:
+            found[str(value.iri)] = answers
+    return found
 
 
 def run_saved_query(

@@ -158,4 +158,4 @@ def serve(host: str, port: int, store_dir: Path | None, **options: Any) -> None:
     def ready(base: str) -> None:
         click.echo(f"concord-kg serving at {base}/ (SPARQL endpoint {base}/sparql; Ctrl+C stops)", err=True)
 
-    run_server(config, host, port, ready=ready)
+    run_server(config, host, port, ready=ready, warn=lambda text: click.echo(f"warning: {text}", err=True))

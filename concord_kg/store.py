@@ -31,6 +31,7 @@ from concord_kg import __version__
 from concord_kg.errors import DataLoadError, MappingError, StoreError
 from concord_kg.ontology import module_paths, prefixes
 from concord_kg.resources import ontology_dir
+from concord_kg.tables import TABLE_SUFFIXES
 
 __all__ = [
     "GRAPH_BASE",
@@ -276,19 +277,19 @@ class EmbeddedStore(Store):
         commit together: a process killed at any moment leaves the old data or the new, never
         neither (``remove_graph`` then ``extend`` would be two).
         """
-        parsed = [(batch, _parse_batch(batch)) for batch in batches]
-        operations = [f"DROP SILENT GRAPH <{b.graph}>" for b, _ in parsed if b.replace]
-        operations += [f"CREATE SILENT GRAPH <{b.graph}>" for b, _ in parsed]
+        parsed = [(batch, _graph_name(batch), _parse_batch(batch)) for batch in batches]
+        operations = [f"DROP SILENT GRAPH {name}" for b, name, _ in parsed if b.replace]
+        operations += [f"CREATE SILENT GRAPH {name}" for _, name, _ in parsed]
         blocks = []
-        for batch, triples in parsed:
+        for _, name, triples in parsed:
             if triples:
                 body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-                blocks.append(f"GRAPH <{batch.graph}> {{\n{body.decode()}}}")
+                blocks.append(f"GRAPH {name} {{\n{body.decode()}}}")
         if blocks:
             operations.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
         self._store.update(" ;\n".join(operations))
         self._store.flush()
-        return [len(triples) for _, triples in parsed]
+        return [len(triples) for _, _, triples in parsed]
 
     def graphs(self) -> list[str]:
         """Return the named graphs' IRIs, sorted."""
@@ -541,6 +542,14 @@ def open_store(
     return EmbeddedStore(path or DEFAULT_STORE_DIR, read_only=read_only)
 
 
+def _graph_name(batch: Batch) -> str:
+    """Return the batch's graph as SPARQL (``<iri>``), refusing anything that is not an IRI."""
+    try:
+        return str(ox.NamedNode(batch.graph))
+    except ValueError as exc:
+        raise DataLoadError(f"not a graph IRI: {batch.graph!r} ({exc})", source=batch.source) from None
+
+
 def _parse_batch(batch: Batch) -> list[ox.Triple]:
     try:
         return _parse(batch.data, batch.media_type)
@@ -555,7 +564,9 @@ def _parse(data: bytes, media_type: str) -> list[ox.Triple]:
     if fmt is None:
         raise DataLoadError(f"unsupported RDF media type {media_type!r}")
     try:
-        return [q.triple if isinstance(q, ox.Quad) else q for q in ox.parse(data, format=fmt)]
+        # Fresh blank-node ids per document: two files' _:b0 are two nodes.
+        quads = ox.parse(data, format=fmt, rename_blank_nodes=True)
+        return [q.triple if isinstance(q, ox.Quad) else q for q in quads]
     except SyntaxError as exc:
         raise DataLoadError(f"not valid {fmt.name}: {exc}") from exc
 
@@ -670,23 +681,20 @@ def ensure_ontology(store: Store, *, force: bool = False) -> bool:
 
 
 def file_batch(path: Path, *, graph: str, replace: bool = False) -> Batch:
-    """Read one file as a :class:`Batch`: RDF by extension, or a scenario CSV classified first.
+    """Read one file as a :class:`Batch`: RDF by extension, or a scenario table classified first.
 
-    A CSV is read with :func:`concord_kg.scenarios.read_scenarios`, classified with the fast engine
-    and stored as :func:`concord_kg.classify.scenario_graph` (each scenario typed with its model).
+    A table (CSV, TSV, XLSX) is read with :func:`concord_kg.scenarios.read_scenarios`, classified
+    with the fast engine and stored as :func:`concord_kg.classify.scenario_graph` (each scenario
+    typed with its model).
 
     :raises DataLoadError: unknown extension or unreadable file.
     :raises InputErrors: bad scenario rows.
     """
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        from concord_kg.classify import Classifier, scenario_graph
-        from concord_kg.scenarios import read_scenarios
+    if suffix in TABLE_SUFFIXES:
+        from concord_kg.classify import classified_graph
 
-        classifier = Classifier()
-        scenarios = list(read_scenarios(path, classifier.decision))
-        graph_rdf = scenario_graph(classifier.classify(scenarios), classifier.decision)
-        data = graph_rdf.serialize(format="nt", encoding="utf-8")
+        data = classified_graph(path).serialize(format="nt", encoding="utf-8")
         return Batch(data, "application/n-triples", graph, replace, str(path))
     if suffix in MEDIA_TYPES:
         try:
@@ -695,7 +703,9 @@ def file_batch(path: Path, *, graph: str, replace: bool = False) -> Batch:
             raise DataLoadError(f"cannot read: {exc.strerror}", source=str(path)) from exc
         return Batch(data, MEDIA_TYPES[suffix], graph, replace, str(path))
     raise DataLoadError(
-        f"unknown file type {suffix!r}", source=str(path), hint="use .ttl, .nt, .jsonld, .rdf or .csv"
+        f"unknown file type {suffix!r}",
+        source=str(path),
+        hint="use .ttl, .nt, .jsonld, .rdf, or a scenario table .csv, .tsv, .xlsx",
     )
 
 

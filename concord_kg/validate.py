@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import RDF, RDFS, SKOS
 
-from concord_kg.errors import ShapesLoadError
+from concord_kg.errors import DataLoadError, ShapesLoadError
 from concord_kg.ontology import CKG, load_graph, load_ontology
 from concord_kg.resources import shapes_dir
+from concord_kg.tables import TABLE_SUFFIXES, TableFormat
 
-__all__ = ["Finding", "Report", "load_shapes", "validate_graph", "validate_scenarios", "shape_files"]
+__all__ = [
+    "Finding",
+    "Report",
+    "class_hierarchy",
+    "load_shapes",
+    "validate_graph",
+    "validate_scenarios",
+    "validate_file",
+    "read_rdf_file",
+    "shape_files",
+]
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
@@ -103,9 +115,113 @@ def validate_scenarios(data: Graph, *, complete: bool = True) -> Report:
     return validate_graph(data, shapes, ontology=_scenario_vocabulary())
 
 
+#: RDF syntaxes ``validate`` reads, by file extension (rdflib format name, name for messages).
+RDF_FILE_FORMATS = {
+    ".ttl": ("turtle", "Turtle"),
+    ".nt": ("nt", "N-Triples"),
+    ".jsonld": ("json-ld", "JSON-LD"),
+    ".json": ("json-ld", "JSON-LD"),
+    ".rdf": ("xml", "RDF/XML"),
+    ".owl": ("xml", "RDF/XML"),
+}
+
+
+def read_rdf_file(path: Path) -> Graph:
+    """Parse an RDF file (syntax from its extension) and return it; it must hold at least one triple.
+
+    The syntax is checked with pyoxigraph first, whose errors give the line, column and reason
+    (and which reads binary junk as a syntax error, not a decoding crash).
+
+    :raises DataLoadError: unknown extension, unreadable file, syntax error, or no triples.
+    """
+    from pyoxigraph import RdfFormat, parse
+
+    source = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in RDF_FILE_FORMATS:
+        raise DataLoadError(
+            f"unknown file type {suffix or '(no extension)'!r}",
+            source=source,
+            hint="validate takes RDF (.ttl, .nt, .jsonld, .rdf, .owl) or a table (.csv, .tsv, .xlsx)",
+        )
+    rdflib_format, name = RDF_FILE_FORMATS[suffix]
+    ox_format = {"turtle": RdfFormat.TURTLE, "nt": RdfFormat.N_TRIPLES, "json-ld": RdfFormat.JSON_LD}.get(
+        rdflib_format, RdfFormat.RDF_XML
+    )
+    try:
+        count = sum(1 for _ in parse(path=source, format=ox_format))
+    except OSError as exc:
+        raise DataLoadError(f"cannot read: {exc.strerror}", source=source) from exc
+    except SyntaxError as exc:
+        reason = str(exc.msg if exc.msg else exc)
+        reason = reason.split(" (", 1)[0] if reason.endswith(")") else reason
+        raise DataLoadError(f"not valid {name}: {reason}", source=source, line=exc.lineno) from exc
+    if count == 0:
+        raise DataLoadError(f"no data: the file holds no {name} triples", source=source)
+    return load_graph([path], error=DataLoadError)
+
+
+def validate_file(path: Path, kind: str = "scenario", *, table_format: TableFormat | None = None) -> Report:
+    """Validate an RDF file, or a scenario/registry table, with the shapes file ``kind``.
+
+    A table is read as ``classify`` (``kind="scenario"``) or ``link`` (``kind="registry"``) read it,
+    so bad rows raise the same errors; its scenarios are then validated as the RDF those commands
+    write. With ``kind="ontology"`` the data is validated alone (it is the ontology).
+
+    :raises DataLoadError: the file cannot be read or parsed, or holds no triples.
+    :raises InputErrors: a table has bad rows.
+    :raises ShapesLoadError: no such shapes file.
+    """
+    shapes = load_shapes(kind)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        data = _table_graph(path, kind, table_format)
+    else:
+        data = read_rdf_file(path)
+    # The ontology is mixed in for sh:class checks on data; merging it into itself would duplicate
+    # its blank-node axioms (two owl:equivalentClass per model, false violations).
+    ontology = None if kind == "ontology" else class_hierarchy()
+    return validate_graph(data, shapes, ontology=ontology)
+
+
+def _table_graph(path: Path, kind: str, table_format: TableFormat | None) -> Graph:
+    """Read a scenario or registry table as the commands that take it do, and return its RDF."""
+    from concord_kg.classify import Classifier, classified_graph
+
+    classifier = Classifier()
+    if kind == "registry":
+        from concord_kg.registry import link_registry, registry_graph
+
+        return registry_graph(
+            link_registry(path, classifier=classifier, table_format=table_format), classifier
+        )
+    if kind != "scenario":
+        raise DataLoadError(
+            f"a table can be validated with --shapes scenario or registry, not {kind!r}",
+            source=str(path),
+            hint="give RDF (.ttl, .nt, .jsonld, .rdf, .owl) for other shapes",
+        )
+    return classified_graph(path, classifier=classifier, table_format=table_format)
+
+
 def _scenario_vocabulary() -> Graph:
-    """Return the ontology, whose class hierarchy ``sh:class`` checks need."""
-    return load_ontology()
+    """Return the ontology's class hierarchy, which ``sh:class`` checks need."""
+    return class_hierarchy()
+
+
+@cache
+def class_hierarchy() -> Graph:
+    """Return what ``sh:class`` checks need of the ontology: its ``rdf:type`` and ``rdfs:subClassOf``.
+
+    pySHACL copies the ``ont_graph`` into the data for every validation; the whole ontology (with
+    its OWL lists) costs seconds per call, the named types and subclasses a fraction of that.
+    Treat the result as read-only (it is shared).
+    """
+    hierarchy = Graph()
+    for predicate in (RDF.type, RDFS.subClassOf):
+        for subject, _, obj in load_ontology().triples((None, predicate, None)):
+            if isinstance(subject, URIRef) and isinstance(obj, URIRef):
+                hierarchy.add((subject, predicate, obj))
+    return hierarchy
 
 
 def _local(node: object) -> str:

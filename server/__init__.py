@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -27,11 +27,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(values)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from server import api, cors, pages, problems, queries, registry_page, sparql, terms
+    from server import api, cors, harmonise, pages, problems, queries, registry_page, sparql, terms
     from server.backend import Backend
 
     app.extensions["concord"] = Backend(app.config)
-    for module in (problems, cors, sparql, terms, api, queries, pages, registry_page):
+    for module in (problems, cors, sparql, terms, api, queries, pages, registry_page, harmonise):
         module.init_app(app)
     return app
 
@@ -47,10 +47,18 @@ SERVER_OPTIONS: dict[str, Any] = {
 }
 
 
-def serve(config: Mapping[str, Any] | None, host: str, port: int, *, ready: Any = None) -> None:
+def serve(
+    config: Mapping[str, Any] | None,
+    host: str,
+    port: int,
+    *,
+    ready: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] = print,
+) -> None:
     """Serve the app with waitress on ``host:port`` until interrupted; the store opens before listening.
 
     :param ready: called with the base URL once the socket listens (e.g. to print it).
+    :param warn: called with advice about the settings.
     :raises SettingError: a setting cannot be used.
     :raises PortInUse: the port is taken.
     """
@@ -66,8 +74,12 @@ def serve(config: Mapping[str, Any] | None, host: str, port: int, *, ready: Any 
     app = create_app(settings)
     backend = app.extensions["concord"]
     try:
+        # waitress would buffer up to 1 GiB of body before Flask's limit applies: refuse it at the door.
+        body_cap = int(app.config["MAX_CONTENT_LENGTH"]) + 64 * 1024
         try:
-            server = waitress.create_server(app, host=host, port=port, **SERVER_OPTIONS)
+            server = waitress.create_server(
+                app, host=host, port=port, max_request_body_size=body_cap, **SERVER_OPTIONS
+            )
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise ConcordError(
@@ -75,7 +87,12 @@ def serve(config: Mapping[str, Any] | None, host: str, port: int, *, ready: Any 
                 ) from None
             raise ConcordError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         base = f"http://{shown}:{server.effective_port}"
-        app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"] or base + "/"
+        if not app.config["PUBLIC_URL"]:
+            app.config["PUBLIC_URL"] = base + "/"
+            if host in ("0.0.0.0", "::", ""):  # noqa: S104 - recognising it, not binding
+                warn(
+                    f"listening on all interfaces: set --public-url to the address users reach (now {base}/)"
+                )
         backend.start()
         if ready is not None:
             ready(base)

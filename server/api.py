@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -57,8 +58,14 @@ def graphs() -> Response:
 def _classifier() -> Classifier:
     extensions = current_app.extensions
     if "concord.classifier" not in extensions:
-        extensions["concord.classifier"] = Classifier()
+        extensions["concord.classifier"] = _shared_classifier()
     return extensions["concord.classifier"]
+
+
+@cache
+def _shared_classifier() -> Classifier:
+    """One classifier per process (the request threads, or a worker running :func:`validate_body`)."""
+    return Classifier()
 
 
 @bp.post("/api/classify")
@@ -113,28 +120,43 @@ def validate() -> Response:
     """Validate an RDF body (by ``Content-Type``) or a CSV (scenarios, or a registry extract) with SHACL.
 
     ``?shapes=scenario|registry|ontology`` (default ``scenario``). Answers the report as JSON; a
-    non-conforming input is still a 200 (the report is the answer).
+    non-conforming input is still a 200 (the report is the answer). Parsing and SHACL run in a
+    sandboxed worker under the query time limit and memory cap: their cost can grow fast with input.
     """
     kind = request.args.get("shapes", "scenario")
     if kind not in SHAPES:
         raise BadRequest(f"shapes must be one of {', '.join(SHAPES)}")
     mimetype = request.mimetype
-    body = request.get_data()
-    if mimetype == "text/csv":
-        report = _validate_csv(body, kind)
-    elif mimetype in RDF_TYPES:
-        report = _validate_rdf(_parse_rdf(body, mimetype), kind)
-    else:
+    if mimetype == "text/csv" and kind == "ontology":
+        raise UnsupportedMediaType("ontology shapes validate RDF, not CSV")
+    if mimetype != "text/csv" and mimetype not in RDF_TYPES:
         raise UnsupportedMediaType("send RDF (" + ", ".join(RDF_TYPES) + ") or text/csv")
-    return jsonify(
-        conforms=report.conforms,
-        shapes=kind,
-        counts={s: report.count(s) for s in ("Violation", "Warning", "Info")},
-        results=[asdict(f) for f in report.results],
-    )
+    limit = int(current_app.config["MAX_VALIDATE_TRIPLES"])
+    backend = current_app.extensions["concord"]
+    return jsonify(backend.call(validate_body, request.get_data(), mimetype, kind, limit))
 
 
-def _parse_rdf(body: bytes, media_type: str) -> Graph:
+def validate_body(body: bytes, media_type: str, kind: str, max_triples: int) -> dict:
+    """Validate a request body (RDF or CSV) against the ``kind`` shapes; return the report as JSON data.
+
+    Runs in a query worker (:meth:`server.backend.Backend.call`).
+
+    :raises DataLoadError: the body does not parse.
+    :raises TooLargeToValidate: more than ``max_triples`` triples.
+    """
+    if media_type == "text/csv":
+        report = _validate_csv(body, kind, max_triples)
+    else:
+        report = _validate_rdf(_parse_rdf(body, media_type, max_triples), kind, max_triples)
+    return {
+        "conforms": report.conforms,
+        "shapes": kind,
+        "counts": {s: report.count(s) for s in ("Violation", "Warning", "Info")},
+        "results": [asdict(f) for f in report.results],
+    }
+
+
+def _parse_rdf(body: bytes, media_type: str, limit: int) -> Graph:
     """Parse an RDF body with pyoxigraph, stopping past the triple cap; return it as an rdflib graph.
 
     The cap is checked while parsing (a short text can expand into many triples), and RDF/XML
@@ -147,7 +169,6 @@ def _parse_rdf(body: bytes, media_type: str) -> Graph:
         _refuse_remote_contexts(body)
     if media_type == "application/rdf+xml" and _declares_dtd(body):
         raise DataLoadError("RDF/XML with a DTD (<!DOCTYPE or <!ENTITY) is not accepted by this server")
-    limit = int(current_app.config["MAX_VALIDATE_TRIPLES"])
 
     def term(node: object) -> URIRef | BNode | Literal:
         if isinstance(node, ox.NamedNode):
@@ -215,10 +236,9 @@ def _names_iri(value: object) -> bool:
     return isinstance(value, str) or (isinstance(value, list) and any(isinstance(v, str) for v in value))
 
 
-def _validate_rdf(data: Graph, kind: str) -> Report:
-    from concord_kg.validate import load_shapes, validate_graph
+def _validate_rdf(data: Graph, kind: str, limit: int) -> Report:
+    from concord_kg.validate import class_hierarchy, load_shapes, validate_graph
 
-    limit = int(current_app.config["MAX_VALIDATE_TRIPLES"])
     if len(data) > limit:
         raise TooLargeToValidate(
             f"the data has {len(data):,} triples; this service validates at most {limit:,} per request",
@@ -229,24 +249,23 @@ def _validate_rdf(data: Graph, kind: str) -> Report:
         from concord_kg.registry import validate_registry
 
         return validate_registry(data)
-    return validate_graph(data, load_shapes(kind), ontology=_authored_ontology())
+    ontology = _authored_ontology() if kind == "ontology" else class_hierarchy()
+    return validate_graph(data, load_shapes(kind), ontology=ontology)
 
 
+@cache
 def _authored_ontology() -> Graph:
     """Return the authored ontology, as ``concord-kg validate`` uses it for ``sh:class`` checks (cached)."""
     from concord_kg.ontology import load_ontology
 
-    extensions = current_app.extensions
-    if "concord.authored" not in extensions:
-        extensions["concord.authored"] = load_ontology()
-    return extensions["concord.authored"]
+    return load_ontology()
 
 
-def _validate_csv(body: bytes, kind: str) -> Report:
+def _validate_csv(body: bytes, kind: str, limit: int) -> Report:
     from concord_kg.classify import scenario_graph
     from concord_kg.scenarios import read_csv_scenarios
 
-    classifier = _classifier()
+    classifier = _shared_classifier()
     with _request_file(body, ".csv") as path, _as_items(path, items=False):
         if kind == "registry":
             from concord_kg.registry import link_registry, registry_graph
@@ -256,8 +275,8 @@ def _validate_csv(body: bytes, kind: str) -> Report:
             scenarios = list(read_csv_scenarios(path, classifier.decision, allow_partial=True))
             data = scenario_graph(classifier.classify(scenarios), classifier.decision)
         else:
-            raise UnsupportedMediaType("ontology shapes validate RDF, not CSV")
-    return _validate_rdf(data, kind)
+            raise DataLoadError("ontology shapes validate RDF, not CSV")
+    return _validate_rdf(data, kind, limit)
 
 
 @contextmanager

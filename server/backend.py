@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from rdflib import Graph
 
+from concord_kg.errors import StoreError
 from concord_kg.store import EmbeddedStore, Store, ensure_ontology, open_store
 from server.results import Answer, Job, execute
 
@@ -96,21 +98,18 @@ class Backend:
                 # delete files the read-only workers still read, and updates run in a killable worker.
                 store.close()
                 store = EmbeddedStore(store.path, read_only=True)
-                from server.pool import WorkerPool
-
-                options = {
-                    "timeout": float(self.config["QUERY_TIMEOUT"]),
-                    "max_memory": int(self.config["MAX_WORKER_MEMORY"]),
-                }
                 self.store_mode = _store_mode(store, self.config)
-                pool = WorkerPool(
-                    store.path,
-                    size=int(self.config["WORKERS"]),
-                    memory=self.store_mode == "memory",
-                    **options,
-                )
-                pool.start()
-                self._pool = pool
+            from server.pool import WorkerPool
+
+            options = {
+                "timeout": float(self.config["QUERY_TIMEOUT"]),
+                "max_memory": int(self.config["MAX_WORKER_MEMORY"]),
+            }
+            path = store.path if isinstance(store, EmbeddedStore) else None  # remote: workers guard only
+            memory = self.store_mode == "memory"
+            self._pool = WorkerPool(path, size=int(self.config["WORKERS"]), memory=memory, **options)
+            self._pool.start()
+            if isinstance(store, EmbeddedStore):
                 if self.config.get("ALLOW_UPDATE"):
                     writer = WorkerPool(store.path, size=1, writable=True, **options)
                     writer.start()
@@ -132,12 +131,26 @@ class Backend:
                 self._store = None
 
     def run(self, job: Job) -> Answer:
-        """Evaluate a (guarded) query under the time limit and result cap."""
+        """Guard (if the job asks) and evaluate a query under the time limit and result cap.
+
+        Embedded store: both in a worker. Remote store: the guard in a worker (its parse is bounded
+        too), then the query from this thread with the endpoint's HTTP timeout.
+        """
         store = self.start()
-        if self._pool is not None:
+        if isinstance(store, EmbeddedStore):
             self._notice_outside_changes()
             return self._pool.run(job)
-        return execute(store, job)
+        if job.known_graphs is not None:
+            from server.guard import check_query
+
+            dataset = {"default_graph": job.default_graph, "named_graphs": job.named_graphs}
+            self.call(check_query, job.query, job.known_graphs, **dataset)
+        return execute(store, replace(job, known_graphs=None))
+
+    def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a module-level function on untrusted input in a sandboxed worker, under the limits."""
+        self.start()
+        return self._pool.call(function, *args, **kwargs)
 
     def update(self, text: str) -> None:
         """Guard and apply an update (in the writer worker, under the time limit); workers then see it."""
@@ -145,7 +158,7 @@ class Backend:
         if self._writer is None:
             from server.guard import analyse_update
 
-            analyse_update(text)
+            self.call(analyse_update, text)
             store.update(text)
         else:
             self._writer.update(text)
@@ -190,9 +203,15 @@ class Backend:
             self._pool.refresh()
 
     def _reopen(self, store: EmbeddedStore) -> None:
-        """Reopen the server's read-only handle: it shows the graphs as of its opening."""
-        store.close()
-        self._store = EmbeddedStore(store.path, read_only=True)
+        """Reopen the server's read-only handle (it shows the graphs as of its opening).
+
+        The new handle replaces the old one, which is not closed: a request may still be using it,
+        and it is released when the last reference goes. A failed reopen keeps the old handle.
+        """
+        try:
+            self._store = EmbeddedStore(store.path, read_only=True)
+        except StoreError:
+            return
 
     def _notice_outside_changes(self) -> None:
         """Let workers and the graph list see data another process wrote (checked once a second)."""

@@ -7,7 +7,7 @@ a term added to ``ontology/`` appears in the tree without code changes.
 from __future__ import annotations
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDFS
+from rdflib.namespace import RDFS, SKOS
 
 from concord_kg.decision import notation_order
 from concord_kg.ontology import CKG, taxonomy_terms
@@ -30,7 +30,7 @@ def taxonomy_tree(graph: Graph) -> list[dict]:
     nodes = {t.iri: {**term_link(graph, t.iri), "children": []} for t in terms}
     roots = []
     for term in terms:
-        parent = next((p for p in graph.objects(term.iri, RDFS.subClassOf) if p in known), None)
+        parent = next((p for p in _taxonomy_parents(graph, term.iri) if p in known), None)
         (nodes[parent]["children"] if parent is not None else roots).append(nodes[term.iri])
     return roots
 
@@ -42,7 +42,7 @@ def breadcrumbs(graph: Graph, iri: URIRef) -> list[dict]:
     current = iri
     while True:
         parent = next(
-            (p for p in graph.objects(current, RDFS.subClassOf) if (p, CKG.taxonomyLevel, None) in graph),
+            (p for p in _taxonomy_parents(graph, current) if (p, CKG.taxonomyLevel, None) in graph),
             None,
         )
         if parent is None or parent in seen:
@@ -77,7 +77,15 @@ def term_relations(graph: Graph, iri: URIRef) -> dict[str, list[dict]]:
     users = [term_link(graph, m) for m in graph.subjects(CKG.decisionToMake, iri)]
     if users:
         relations["Models where this decision is made"] = sorted(users, key=_model_order)
+    related = {*graph.objects(iri, SKOS.related), *graph.subjects(SKOS.related, iri)}
+    if related:
+        relations["Related terms"] = sorted((term_link(graph, r) for r in related), key=lambda d: d["label"])
     return relations
+
+
+def _taxonomy_parents(graph: Graph, iri: URIRef) -> list:
+    # A term the paper only groups under a domain (D5.3) has that domain as skos:broader, not as superclass.
+    return [*graph.objects(iri, RDFS.subClassOf), *graph.objects(iri, SKOS.broader)]
 
 
 def _is_decision(graph: Graph, node: object) -> bool:

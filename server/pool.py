@@ -24,6 +24,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -55,6 +56,14 @@ class WorkerDied(StoreError):
     http_status = 503
 
 
+#: Seconds a writer may compact after a committed update before it is replaced.
+_COMPACTION_WAIT = 120.0
+
+
+class _Committed(Exception):  # noqa: N818 - a signal, not an error
+    """The update committed but its writer was replaced while compacting (the answer is still ok)."""
+
+
 #: What a worker's error kind becomes in the server.
 _ERRORS: dict[str, type[ConcordError]] = {
     "query": QueryError,
@@ -75,7 +84,7 @@ class _Worker:
 class WorkerPool:
     """A fixed number of worker processes over one store folder.
 
-    :param store_path: the embedded store's folder.
+    :param store_path: the embedded store's folder (``None``: the workers only run :meth:`call`).
     :param size: number of worker processes.
     :param timeout: seconds a query or update may run before its worker is killed.
     :param max_memory: bytes of address space per worker (0: no cap).
@@ -86,7 +95,7 @@ class WorkerPool:
 
     def __init__(
         self,
-        store_path: Path | str,
+        store_path: Path | str | None,
         *,
         size: int = 2,
         timeout: float = 30.0,
@@ -95,12 +104,12 @@ class WorkerPool:
         memory: bool = False,
         load_timeout: float = 600.0,
     ) -> None:
-        self.store_path = str(store_path)
+        self.store_path = None if store_path is None else str(store_path)
         self.size = size
         self.timeout = timeout
         self.max_memory = max_memory
         self.writable = writable
-        self.memory = memory and not writable
+        self.memory = memory and not writable and store_path is not None
         self.load_timeout = load_timeout
         self._ready_generation = -1  # the newest data generation a loaded worker holds
         self._ready = threading.Condition()
@@ -193,6 +202,16 @@ class WorkerPool:
         """
         return self._outcome(("job", job))
 
+    def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``function(*args, **kwargs)`` (module-level) in a sandboxed worker within the time limit.
+
+        For work on untrusted input that needs no store (parsing, SHACL), so its cost is bounded too.
+
+        :raises QueryTimeout: it overran (its worker was replaced).
+        :raises ConcordError: what the function raised, of the same kind.
+        """
+        return self._outcome(("call", (function, args, kwargs)))
+
     def update(self, text: str) -> None:
         """Guard and apply a SPARQL update in the (read-write) worker within the time limit.
 
@@ -205,15 +224,18 @@ class WorkerPool:
 
     def _outcome(self, message: tuple[str, Any]) -> Any:
         status, payload = self._run_once(message)
-        if status == "error" and payload[0] == "stale":
-            status, payload = self._run_once(message)
+        if status == "error" and payload[0] == "stale" and message[0] != "update":
+            status, payload = self._run_once(message)  # an update is never run twice
         if status == "ok":
             return payload
-        kind, text, hint = payload
+        kind, text, hint, status = payload
         error = _ERRORS.get(kind, StoreError)
         if error is StoreError:
             text = f"the store failed: {text}"
-        raise error(text, hint=hint)
+        raised = error(text, hint=hint)
+        if status:
+            raised.http_status = status  # e.g. 413 from a capped parse in a call
+        raise raised
 
     def _run_once(self, message: tuple[str, Any]) -> tuple[str, Any]:
         worker = self._take()
@@ -231,6 +253,12 @@ class WorkerPool:
                     hint="add LIMIT, narrow the patterns, or ask the operator for a longer --query-timeout",
                 )
             status, payload = worker.conn.recv()
+            if status == "committed":
+                status, payload = self._after_commit(worker)
+        except QueryTimeout:
+            raise
+        except _Committed:
+            return "ok", None  # its writer was replaced already
         except (EOFError, OSError) as exc:
             worker.process.join(timeout=5)
             code = worker.process.exitcode
@@ -239,6 +267,9 @@ class WorkerPool:
                 f"the worker stopped during the job (exit code {code}): it ran out of memory or crashed",
                 hint="ask for less (LIMIT, fewer string operations); the limit is --max-worker-memory",
             ) from exc
+        except BaseException:
+            self._replace(worker)  # whatever went wrong, the pool keeps its size
+            raise
         if status == "error" and payload[0] == "stale":
             self._replace(worker)
         else:
@@ -258,6 +289,19 @@ class WorkerPool:
                 self._stop(worker)  # a worker with newer data is ready: this one retires
                 continue
             return worker
+
+    def _after_commit(self, worker: _Worker) -> tuple[str, Any]:
+        """Wait for the writer to compact after a committed update; the update succeeded either way.
+
+        Compaction is bounded by the store's size, not by the update, so it gets its own, longer wait;
+        a writer that still overruns it is replaced (what it committed stays committed).
+        """
+        if worker.conn.poll(max(self.timeout, _COMPACTION_WAIT)):
+            worker.conn.recv()
+        else:
+            self._replace(worker)
+            raise _Committed
+        return "ok", None
 
     def close(self) -> None:
         """Stop every worker."""
@@ -298,7 +342,9 @@ class WorkerPool:
 _STALE = re.compile(r"(?:Corruption|IO error): ")
 
 
-def _serve(conn: Connection, store_path: str, writable: bool, max_memory: int, memory: bool = False) -> None:
+def _serve(
+    conn: Connection, store_path: str | None, writable: bool, max_memory: int, memory: bool = False
+) -> None:
     """Worker loop: sandbox, open the store on first use (memory mode: copy it now), answer jobs."""
     from concord_kg.store import EmbeddedStore
     from server.guard import analyse_update
@@ -312,7 +358,7 @@ def _serve(conn: Connection, store_path: str, writable: bool, max_memory: int, m
         _LOG.warning("query workers can reach the network (%s); only the guard stops SERVICE/LOAD", exc)
     limit_memory(max_memory)
     store: EmbeddedStore | None = None
-    if memory:
+    if memory and store_path:
         try:
             store = EmbeddedStore(store_path, memory=True)
         except (ConcordError, MemoryError, OSError, RuntimeError) as exc:
@@ -331,31 +377,49 @@ def _serve(conn: Connection, store_path: str, writable: bool, max_memory: int, m
             continue
         try:
             try:
+                if kind == "call":
+                    function, args, kwargs = payload
+                    conn.send(("ok", function(*args, **kwargs)))
+                    continue
                 if store is None:
+                    if store_path is None:
+                        raise StoreError("this worker has no store")
                     store = EmbeddedStore(store_path, read_only=not writable)
                 if kind == "update":
                     analyse_update(payload)
                     store.update(payload)
-                    store.settle()  # compact now, not later under the read-only workers
-                    answer = None
-                else:
-                    answer = execute(store, payload)
+                    conn.send(("committed", None))  # from here on the update stands, whatever happens
+                    store = _settled(store)
+                    conn.send(("ok", None))  # compacted: readers may reopen the store now
+                    continue
+                answer = execute(store, payload)
             except (OSError, RuntimeError, ConcordError) as exc:
                 if isinstance(exc, QueryError) or not _STALE.match(str(exc)):
                     raise
                 # A writer (an update, or `concord-kg load`) compacted files away since this worker
                 # opened the store; a fresh process sees the current files.
-                conn.send(("error", ("stale", str(exc), None)))
+                conn.send(("error", ("stale", str(exc), None, None)))
                 return
             conn.send(("ok", answer))
         except ConcordError as exc:
-            conn.send(("error", (_kind(exc), exc.message, exc.hint)))
+            conn.send(("error", (_kind(exc), exc.message, exc.hint, exc.http_status)))
         except MemoryError:
-            conn.send(("error", ("memory", "the query needed more memory than a worker may use", None)))
+            conn.send(("error", ("memory", "the job needed more memory than a worker may use", None, None)))
         except (RuntimeError, OSError) as exc:  # pyoxigraph evaluation errors (e.g. a failed fetch)
-            conn.send(("error", ("query", f"evaluation failed: {exc}", None)))
+            conn.send(("error", ("query", f"evaluation failed: {exc}", None, None)))
         except Exception as exc:  # noqa: BLE001 - the worker must answer whatever happens
-            conn.send(("error", ("store", f"{type(exc).__name__}: {exc}", None)))
+            conn.send(("error", ("store", f"{type(exc).__name__}: {exc}", None, None)))
+
+
+def _settled(store: Any) -> Any:
+    """Compact after an update (the answer is sent already); on failure, reopen before the next job."""
+    try:
+        store.settle()
+    except Exception as exc:  # noqa: BLE001 - nothing may answer twice; the next job reopens the store
+        _LOG.warning("compaction after an update failed: %s", exc)
+        store.close()
+        return None
+    return store
 
 
 def _kind(error: ConcordError) -> str:

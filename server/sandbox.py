@@ -44,6 +44,8 @@ _ARCHES = {
 #: x32 system calls on x86_64 carry this bit; refused so the filter cannot be sidestepped that way.
 _X32_BIT = 0x40000000
 _AF_INET, _AF_INET6 = 2, 10
+#: io_uring_setup .. io_uring_register: the same numbers on x86_64 and aarch64.
+_IO_URING = (425, 427)
 
 
 class SandboxError(RuntimeError):
@@ -51,22 +53,38 @@ class SandboxError(RuntimeError):
 
 
 def _program(arch: int, socket_nr: int) -> bytes:
-    """Return the BPF program: deny ``socket(AF_INET/AF_INET6)`` and foreign ABIs, allow the rest."""
+    """Return the BPF program: deny Internet sockets, io_uring and foreign ABIs; allow the rest.
+
+    Jumps name their target; :func:`_assemble` turns names into the relative offsets BPF wants.
+    """
     deny = _SECCOMP_RET_ERRNO | errno.EACCES
-    insns = [
-        (_BPF_LD_W_ABS, 0, 0, _ARCH),
-        (_BPF_JEQ_K, 1, 0, arch),  # our ABI: go on; else deny
-        (_BPF_RET_K, 0, 0, deny),
-        (_BPF_LD_W_ABS, 0, 0, _NR),
-        (_BPF_JGE_K, 5, 0, _X32_BIT),  # x32 call: deny
-        (_BPF_JEQ_K, 0, 3, socket_nr),  # not socket(): allow
-        (_BPF_LD_W_ABS, 0, 0, _ARG0),
-        (_BPF_JEQ_K, 2, 0, _AF_INET),
-        (_BPF_JEQ_K, 1, 0, _AF_INET6),
-        (_BPF_RET_K, 0, 0, _SECCOMP_RET_ALLOW),
-        (_BPF_RET_K, 0, 0, deny),
-    ]
-    return b"".join(struct.pack("=HBBI", *insn) for insn in insns)
+    return _assemble(
+        [
+            ("", _BPF_LD_W_ABS, None, None, _ARCH),
+            ("", _BPF_JEQ_K, "native", "deny", arch),  # another ABI (e.g. i386 on x86_64): deny
+            ("native", _BPF_LD_W_ABS, None, None, _NR),
+            ("", _BPF_JGE_K, "deny", None, _X32_BIT),  # x32 call numbers: deny
+            ("", _BPF_JEQ_K, "socket", None, socket_nr),
+            ("", _BPF_JGE_K, None, "allow", _IO_URING[0]),  # io_uring can open sockets without socket()
+            ("", _BPF_JGE_K, "allow", "deny", _IO_URING[1] + 1),
+            ("socket", _BPF_LD_W_ABS, None, None, _ARG0),
+            ("", _BPF_JEQ_K, "deny", None, _AF_INET),
+            ("", _BPF_JEQ_K, "deny", None, _AF_INET6),
+            ("allow", _BPF_RET_K, None, None, _SECCOMP_RET_ALLOW),
+            ("deny", _BPF_RET_K, None, None, deny),
+        ]
+    )
+
+
+def _assemble(program: list[tuple[str, int, str | None, str | None, int]]) -> bytes:
+    """Pack ``(label, code, jump-if-true, jump-if-false, k)`` rows; a ``None`` jump falls through."""
+    where = {label: index for index, (label, *_) in enumerate(program) if label}
+    out = []
+    for index, (_, code, true, false, k) in enumerate(program):
+        jt = where[true] - index - 1 if true else 0
+        jf = where[false] - index - 1 if false else 0
+        out.append(struct.pack("=HBBI", code, jt, jf, k))
+    return b"".join(out)
 
 
 class _SockFprog(ctypes.Structure):

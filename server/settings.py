@@ -8,6 +8,7 @@ is an error naming the variable, never a guess.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def _positive(kind: type[int] | type[float]) -> Callable[[object], Any]:
         if isinstance(raw, bool):
             raise ValueError(f"{raw!r} is not a number")
         value = kind(str(raw).strip()) if isinstance(raw, str) else kind(raw)  # type: ignore[arg-type]
-        if value <= 0:
+        if not math.isfinite(value) or value <= 0:
             raise ValueError(f"{raw!r} is not a positive number")
         return value
 

@@ -75,7 +75,14 @@ class SearchIndex:
             if not isinstance(subject, URIRef) or not str(subject).startswith(str(CKG)):
                 continue  # other vocabularies' terms (labelled by the mappings) have no page here
             labels = []
-            for predicate, weight in ((SKOS.prefLabel, 1.0), (RDFS.label, 1.0), (SKOS.altLabel, 0.85)):
+            # hidden labels are for search by definition (SKOS); wordings the papers do not use live there
+            weighted = (
+                (SKOS.prefLabel, 1.0),
+                (RDFS.label, 1.0),
+                (SKOS.altLabel, 0.85),
+                (SKOS.hiddenLabel, 0.8),
+            )
+            for predicate, weight in weighted:
                 for label in self.graph.objects(subject, predicate):
                     labels.append((str(label), weight, tuple(normalise(str(label)))))
             notation = self.graph.value(subject, SKOS.notation)

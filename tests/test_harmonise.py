@@ -80,12 +80,18 @@ def test_values_not_about_care_coordination_stay_unmapped(value, harmoniser):
         ("key worker", "D3.2.1.2", "synonym"),
         ("Keyworker", "D3.2.1.2", "fuzzy"),
         ("Multidiciplinary team meeting", "D2.1.2", "fuzzy"),
-        ("Care Coordinator (CNS)", "D3.2.1.2", "fuzzy"),
     ],
 )
 def test_match_types(value, notation, kind, harmoniser):
     match = harmoniser.match(value)
     assert (match.term.notation, match.match_type) == (notation, kind)
+
+
+@pytest.mark.parametrize("value", ["Specialist nurse", "Clinical nurse specialist", "Care Coordinator (CNS)"])
+def test_a_specialist_nurse_is_not_taken_for_a_care_coordinator(value, harmoniser):
+    # The taxonomy paper names specialist nurses both as care coordinators and as clinical leads.
+    match = harmoniser.match(value)
+    assert match.term is None or match.term.notation != "D3.2.1.2"
 
 
 @pytest.mark.parametrize(
@@ -126,13 +132,14 @@ def test_table_output_columns(tmp_path):
     )
     assert first["iri"] == "https://w3id.org/concord-kg/CareCoordinator"
     unmapped = {r["value"] for r in rows if not r["notation"]}
-    assert unmapped == {"Chest pain", "N/A", "Unknown"}
+    assert unmapped == {"Chest pain", "N/A", "Unknown"}  # "Specialist nurse": D3.2, the common parent
 
 
 def test_json_output():
     out = io.StringIO()
     harmonise_file(DATASET, "how_are_appointments_held", fmt="json", stdout=out)
     rows = json.loads(out.getvalue())
+    alternatives = rows[0].pop("alternatives")
     assert rows[0] == {
         "value": "Face to face",
         "notation": "D6.2.1",
@@ -142,6 +149,12 @@ def test_json_output():
         "match_type": "exact",
         "count": 9,
     }
+    # The top 3 other terms by meaning score, best first, never the chosen term.
+    assert len(alternatives) == 3
+    assert "D6.2.1" not in {a["notation"] for a in alternatives}
+    scores = [a["score"] for a in alternatives]
+    assert scores == sorted(scores, reverse=True)
+    assert set(alternatives[0]) == {"notation", "iri", "label", "score"}
 
 
 def test_xlsx_input(tmp_path):
@@ -209,7 +222,7 @@ def test_cli_summary_on_stderr_and_fail_under(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert ok.stderr.splitlines()[0] == (
         f"{DATASET}: column who_coordinates_your_care: 18 distinct value(s) in 20 row(s); "
-        "mapped 15 (17 rows: exact 2, synonym 11, fuzzy 2), unmapped 3 (3 rows)"
+        "mapped 15 (17 rows: exact 2, synonym 11, fuzzy 2, semantic 0, reviewed 0), unmapped 3 (3 rows)"
     )
     assert "'Chest pain'" in ok.stderr
     failing = CliRunner().invoke(main, [*args, "--fail-under", "0.9"])

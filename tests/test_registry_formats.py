@@ -391,7 +391,8 @@ def test_ordo_shaped_file_of_15000_classes_with_obsolete_ones(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"{path}:4: column orphacode: ORPHA:899999999 is not a class of ORDO (ordo.owl)",
-        f"{path}:5: column access_to_specialist_centre: 'maybe' is not one of yes/no",
+        f"{path}:5: column access_to_specialist_centre: 'maybe' is not one of yes/no"
+        " (accepted: yes/y/true/1, no/n/false/0)",
     ]
     path.write_text("\n".join(path.read_text().splitlines()[:3]) + "\n", encoding="utf-8")
     out = io.StringIO()

@@ -239,14 +239,32 @@ def _model_definitions(rows: Rows, ontology: Graph) -> None:
 
 def _models_by_coordination_role(rows: Rows, ontology: Graph) -> None:
     assert [r["notation"] for r in rows] == ["M2", "M4", "M6", "M8", "M10"]
-    assert {r["roleLabel"] for r in rows} == {"Care coordinator"}
+    assert {r["roleLabel"] for r in rows} == {"Coordinator"}
 
 
 def _model_characteristics(rows: Rows, ontology: Graph) -> None:
     assert [r["notation"] for r in rows] == [f"M{i}" for i in range(1, 11)]
     by_notation = {r["notation"]: r for r in rows}
-    assert (by_notation["M9"]["supportFrom"] or "").startswith("D3.3.1")
-    assert (by_notation["M2"]["coordinationRole"] or "").startswith("D3.2.1.2")
+    assert (by_notation["M2"]["coordinationRole"] or "").startswith("D3.2.1 ")
+    assert (by_notation["M7"]["placeOfCare"] or "").startswith("D1.1.2 ")
+    assert {r["placeOfCareStatus"] for r in rows if r["placeOfCare"]} == {"inferred"}
+    assert by_notation["M1"]["coordinationRoleStatus"] == "inferred"
+    assert by_notation["M2"]["coordinationRoleStatus"] == "paraphrase"
+
+
+def _model_concepts(rows: Rows, ontology: Graph) -> None:
+    concepts = {r["concept"] for r in rows}
+    assert {str(CKG.SpecialistCentre), str(CKG.CarePlan), str(CKG.Transition)} <= concepts
+    assert len(set(ontology.subjects(RDF.type, CKG.ModelCharacteristic))) == 5
+    assert {str(s) for s in ontology.subjects(RDF.type, CKG.ModelCharacteristic)} <= concepts
+    transition = [r for r in rows if r["concept"] == str(CKG.Transition)]
+    kinds = {r["relatedTerm"]: r["relatedKind"] for r in transition}
+    assert kinds[str(CKG.PreferenceTransitionMethods)] == "Preference"
+    assert (str(CKG.DecisionTransitionNeeds), "concerns it") in {
+        (r["relatedTerm"], r["link"]) for r in transition
+    }
+    care_plan = {r["relatedNotation"] for r in rows if r["concept"] == str(CKG.CarePlan)}
+    assert "D6.1.2" in care_plan
 
 
 def _decisions_per_model(rows: Rows, ontology: Graph) -> None:
@@ -314,6 +332,7 @@ EXPECTATIONS: dict[str, Callable[[Rows, Graph], None]] = {
     "models-by-coordination-role": _models_by_coordination_role,
     "model-characteristics": _model_characteristics,
     "decisions-per-model": _decisions_per_model,
+    "model-concepts": _model_concepts,
     "models-for-situation": _models_for_situation,
     "scenarios-per-model": _scenarios_per_model,
     "registry-patients-per-model": _registry_patients_per_model,

@@ -65,7 +65,7 @@ def test_classify_the_example_scenarios() -> None:
     result = run("classify", str(EXAMPLES / "scenarios.csv"))
     assert result.returncode == 0, result.stderr
     rows = result.stdout.splitlines()
-    assert rows[0] == "id,model,label,iri"
+    assert rows[0] == "id,model,label,iri,description"  # the input's extra column is kept
     assert len(rows) == 13
     assert {row.split(",")[1] for row in rows[1:]} == {f"M{n}" for n in range(1, 11)}
     assert "classified 12 scenario(s)" in result.stderr

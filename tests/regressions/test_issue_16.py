@@ -487,4 +487,70 @@ def test_host_header_is_never_reflected(client: FlaskClient) -> None:
     assert "evil.example" not in description
     assert "<https://kg.example.org/sparql>" in description
     page = client.get("/sparql", headers={**evil, "Accept": "text/html"}).get_data(as_text=True)
-    assert "evil.example" not in page and "https://kg.example.org/sparql" in page
+    assert "evil.example" not in page and "<code>https://kg.example.org/sparql</code>" in page
+
+
+# --- found in review of the fix ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("app_config", [{"QUERY_TIMEOUT": 2.0}])
+def test_validation_runs_under_the_time_limit(client: FlaskClient) -> None:
+    """The ontology shapes compare labels pairwise: 11 KB cost minutes in the request thread."""
+    lines = "".join(f'<https://w3id.org/concord-kg/t{n}> s:prefLabel "x"@en .\n' for n in range(400))
+    body = "@prefix s: <http://www.w3.org/2004/02/skos/core#> .\n" + lines
+    response = client.post("/api/validate?shapes=ontology", data=body, content_type="text/turtle")
+    assert response.status_code == 503
+    assert "stopped" in response.get_json()["detail"]
+    assert client.get("/health").status_code == 200
+
+
+@pytest.mark.slow
+def test_oversized_bodies_are_refused_before_they_are_read(start_server: Callable[..., str]) -> None:
+    base = start_server()
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n")
+        sock.sendall(b"Content-Length: 40000000\r\n\r\n")  # and no body at all
+        assert sock.recv(100).startswith(b"HTTP/1.1 413")
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "1e309", "-inf"])
+def test_timeouts_must_be_finite(raw: str) -> None:
+    with pytest.raises(SettingError, match="CONCORD_QUERY_TIMEOUT"):
+        resolve(None, {"CONCORD_QUERY_TIMEOUT": raw})
+
+
+def test_a_graph_name_cannot_inject_an_update(tmp_path: Path, template_store: Path) -> None:
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(template_store, store)
+    data = tmp_path / "x.nt"
+    data.write_bytes(_nt(3, "x"))
+    graph = "http://x/> {} } ; DROP ALL ; INSERT DATA { GRAPH <http://x/"
+    result = subprocess.run(
+        [SCRIPT, "load", "--store", str(store), "--graph", graph, str(data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2 and "not a graph IRI" in result.stderr
+    with EmbeddedStore(store, read_only=True) as opened:
+        assert "https://w3id.org/concord-kg/graph/ontology" in opened.graphs()
+
+
+def test_blank_nodes_of_two_files_stay_two_nodes(tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "store") as store:
+        from concord_kg.store import Batch
+
+        nt = "application/n-triples"
+        data = b'_:b0 <urn:p> "x" .\n'
+        store.load_many([Batch(data, nt, "urn:g:a"), Batch(data, nt, "urn:g:b")])
+        found = list(store.query("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s <urn:p> ?o } }"))
+    assert len(found) == 2
+
+
+def test_the_editor_posts_to_its_own_origin(client: FlaskClient) -> None:
+    page = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'data-endpoint="/sparql"' in page

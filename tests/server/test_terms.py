@@ -66,3 +66,29 @@ def test_search_without_match(client: FlaskClient) -> None:
 def test_health(client: FlaskClient) -> None:
     body = client.get("/health").get_json()
     assert body["status"] == "ok" and body["store"] == "embedded" and body["graphs"] >= 3
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "linked"),
+    [
+        ("SpecialistCentre", "Specialist centre", "Care delivered and coordinated centrally"),
+        ("CarePlan", "Care plan", "Written information sharing"),
+        ("Transition", "Transition between services", "Preference for transition methods"),
+        ("CharacteristicMeetingsBetweenProfessionals", "Characteristic (iv)", "MDT meetings"),
+    ],
+)
+def test_term_page_of_a_concept_the_models_rely_on(
+    client: FlaskClient, name: str, label: str, linked: str
+) -> None:
+    response = client.get(f"/term/{name}", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.text
+    assert f"<h1>{label}" in page
+    assert linked in page
+    assert "https://doi.org/" in page
+
+
+def test_search_finds_a_hidden_label(client: FlaskClient) -> None:
+    # "key worker" is not the papers' wording, so it is a hidden label of D3.2.1.2 (issue 15)
+    results = client.get("/search", query_string={"q": "key worker"}).get_json()["results"]
+    assert results and results[0]["label"] == "Care coordinator"

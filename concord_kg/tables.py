@@ -1,0 +1,244 @@
+"""Read tabular input (CSV with a sniffed delimiter, or an XLSX worksheet) as a header and rows.
+
+Every command that reads a table (``classify``, ``link``, ``harmonise``, ``load``, ``query --data``,
+``validate``) goes through :func:`open_table`, so they accept the same files: comma-, semicolon- or
+tab-separated text in UTF-8 (or the ``encoding`` given), and ``.xlsx`` workbooks read as a stream.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from concord_kg.errors import ConcordError, InputErrors, ScenarioError
+
+__all__ = [
+    "TableFormat",
+    "Table",
+    "open_table",
+    "DELIMITERS",
+    "TABLE_SUFFIXES",
+    "XLSX_SUFFIXES",
+    "delimiter_hint",
+    "cell_text",
+]
+
+#: Delimiters recognised when sniffing a CSV header (Excel writes ``;`` where ``,`` is the decimal mark).
+DELIMITERS = (",", ";", "\t")
+#: File extensions read as an Excel workbook.
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+#: File extensions read as a table (anything else is RDF where RDF is accepted).
+TABLE_SUFFIXES = frozenset({".csv", ".tsv"} | XLSX_SUFFIXES)
+
+_NAMES = {",": "','", ";": "';'", "\t": "tab"}
+
+
+@dataclass(frozen=True, slots=True)
+class TableFormat:
+    """How to read a table: the delimiter (``None`` sniffs it), the text encoding, the worksheet."""
+
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+    sheet: str | None = None
+
+
+@dataclass(slots=True)
+class Table:
+    """An open table: the stripped header cells, then the data rows as lists of strings.
+
+    Row ``n`` of :attr:`rows` (counting from 0) is line ``n + 2`` of the file.
+    """
+
+    source: str
+    header: list[str]
+    rows: Iterator[list[str]]
+    delimiter: str | None
+    #: The header as written (CSV only), to suggest a better delimiter when columns are missing.
+    first_line: str = ""
+
+
+def delimiter_hint(header_line: str, used: str | None) -> str | None:
+    """Return a hint naming a delimiter that splits ``header_line`` into more cells than ``used``.
+
+    >>> delimiter_hint("id;can_travel;clear_who_to_see", ",")
+    "the header looks ';'-separated: use --delimiter ';'"
+    >>> delimiter_hint("id,can_travel", ",") is None
+    True
+    """
+    if used is None:
+        return None
+    counts = {d: _split(header_line, d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: len(counts[d]))
+    if len(counts[best]) > len(counts[used]):
+        option = "tab" if best == "\t" else best
+        return f"the header looks {_NAMES[best]}-separated: use --delimiter {option!r}"
+    return None
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+def sniff_delimiter(header_line: str, expected: Sequence[str] = ()) -> str:
+    """Choose the delimiter of a CSV from its header line.
+
+    The delimiter under which most of the ``expected`` column names appear wins; ties go to the one
+    that splits the header into the most cells, then to ``,``.
+
+    >>> sniff_delimiter("id;can_travel", ["id", "can_travel"])
+    ';'
+    >>> sniff_delimiter("id,notes; more", ["id"])
+    ','
+    >>> sniff_delimiter("value", ["value"])
+    ','
+    """
+
+    def score(delimiter: str) -> tuple[int, int, int]:
+        cells = {c.strip() for c in _split(header_line, delimiter)}
+        found = sum(1 for name in expected if name in cells)
+        return found, len(cells), delimiter == ","
+
+    return max(DELIMITERS, key=score)
+
+
+@contextmanager
+def open_table(
+    path: Path,
+    *,
+    expected: Sequence[str] = (),
+    table_format: TableFormat | None = None,
+    error: type[ConcordError] = ScenarioError,
+    typed: bool = False,
+) -> Iterator[Table]:
+    """Open ``path`` as a table (XLSX by extension, else CSV) and yield its :class:`Table`.
+
+    Decoding errors while the rows are read become :class:`InputErrors` naming the line that
+    cannot be decoded, with a hint to save the file as CSV UTF-8 or give its encoding.
+
+    :param expected: column names the caller needs; used to sniff the CSV delimiter.
+    :param typed: XLSX data cells keep their types (numbers, dates) instead of becoming text.
+    :raises InputErrors: the file is empty, not decodable, or not a readable CSV/XLSX file.
+    """
+    fmt = table_format or TableFormat()
+    source = str(path)
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        with _open_xlsx(path, fmt.sheet, error, typed=typed) as table:
+            yield table
+        return
+    encoding = "utf-8-sig" if fmt.encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else fmt.encoding
+    try:
+        handle = path.open(newline="", encoding=encoding)
+    except LookupError as exc:
+        raise InputErrors([error(f"unknown encoding {fmt.encoding!r}", source=source)]) from exc
+    except OSError as exc:
+        raise InputErrors([error(f"cannot read: {exc.strerror}", source=source)]) from exc
+    with handle:
+        try:
+            first = handle.readline()
+            delimiter = fmt.delimiter or sniff_delimiter(first.rstrip("\r\n"), expected)
+            header = [h.strip() for h in _split(first.rstrip("\r\n"), delimiter)] if first else []
+            if not any(header):
+                raise InputErrors([error("empty file: expected a header row", source=source, line=1)])
+            yield Table(
+                source, header, csv.reader(handle, delimiter=delimiter), delimiter, first.rstrip("\r\n")
+            )
+        except UnicodeDecodeError as exc:
+            raise InputErrors([_decoding_error(path, encoding, exc, error)]) from exc
+        except csv.Error as exc:
+            raise InputErrors([error(f"not a readable CSV file: {exc}", source=source)]) from exc
+
+
+def _decoding_error(
+    path: Path, encoding: str, exc: UnicodeDecodeError, error: type[ConcordError]
+) -> ConcordError:
+    """Name the first line of ``path`` that ``encoding`` cannot decode (found by a second, binary pass)."""
+    line = None
+    byte = exc.object[exc.start : exc.start + 1] if isinstance(exc.object, bytes) else b""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError as inner:
+                line, byte = number, raw[inner.start : inner.start + 1]
+                break
+    name = "UTF-8" if encoding.startswith("utf-8") else encoding
+    hint = (
+        "save it from Excel as 'CSV UTF-8', or give its encoding, e.g. --encoding cp1252"
+        if name == "UTF-8"
+        else "give the file's encoding with --encoding"
+    )
+    return error(
+        f"not {name} text: byte 0x{byte.hex()} cannot be decoded", source=str(path), line=line, hint=hint
+    )
+
+
+@contextmanager
+def _open_xlsx(
+    path: Path, sheet: str | None, error: type[ConcordError], *, typed: bool = False
+) -> Iterator[Table]:
+    """Yield the first (or the named) worksheet as a table, reading rows as a stream.
+
+    :param typed: keep data cells as openpyxl gives them (numbers, dates), for writing them back.
+    """
+    from openpyxl import load_workbook
+
+    source = str(path)
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except OSError as exc:
+        raise InputErrors([error(f"cannot read: {exc.strerror}", source=source)]) from exc
+    except Exception as exc:  # openpyxl raises zipfile, KeyError and its own types for broken files
+        message = " ".join(str(exc).split())
+        raise InputErrors([error(f"not a readable XLSX file: {message}", source=source)]) from exc
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputErrors(
+                [
+                    error(
+                        f"no worksheet {sheet!r}", source=source, hint="sheets: " + ", ".join(book.sheetnames)
+                    )
+                ]
+            )
+        raw = (book[sheet] if sheet is not None else book.worksheets[0]).iter_rows(values_only=True)
+        first = next(raw, None)
+        header = [cell_text(h).strip() for h in first] if first else []
+        if not any(header):
+            raise InputErrors([error("empty file: expected a header row", source=source, line=1)])
+        if typed:
+            yield Table(source, header, (list(row) for row in raw), None)
+        else:
+            rows = ([cell_text(c) for c in row] for row in raw)
+            yield Table(source, header, _fitted(rows, len(header)), None)
+    finally:
+        book.close()
+
+
+def _fitted(rows: Iterator[list[str]], width: int) -> Iterator[list[str]]:
+    """Fit rows to the header's width: a worksheet's used range is often wider or ragged; blank rows → []."""
+    for row in rows:
+        if not any(row):
+            yield []
+            continue
+        if len(row) > width and not any(row[width:]):
+            del row[width:]
+        elif len(row) < width:
+            row.extend([""] * (width - len(row)))
+        yield row
+
+
+def cell_text(value: object) -> str:
+    """Render a worksheet (or DataFrame) cell as the text a CSV export would hold.
+
+    >>> [cell_text(v) for v in (None, 1.0, 2.5, True, float("nan"), "yes")]
+    ['', '1', '2.5', 'true', '', 'yes']
+    """
+    if value is None or (isinstance(value, float) and value != value):  # NaN is pandas' blank
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
