@@ -32,7 +32,19 @@ from tests.server.test_live import fetch, query_url
 DATA = Path(__file__).parents[1] / "data" / "virtuoso"
 EXAMPLES = Path(__file__).parents[2] / "examples"
 SCRIPT = Path(sys.executable).with_name("concord-kg")
-SAVED = [q.name for q in list_saved_queries()]
+#: Saved queries Virtuoso answers differently, with what is known (xfail(strict=True): a fix shows up).
+VIRTUOSO_DIFFERS = {
+    "model-concepts": "Virtuoso 7.2 returns no rows for it (the embedded store 32); cause not yet isolated",
+}
+SAVED = [
+    pytest.param(
+        q.name,
+        marks=[pytest.mark.xfail(reason=VIRTUOSO_DIFFERS[q.name], strict=True)]
+        if q.name in VIRTUOSO_DIFFERS
+        else [],
+    )
+    for q in list_saved_queries()
+]
 
 
 @pytest.fixture(scope="module")
