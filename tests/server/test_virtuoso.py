@@ -33,9 +33,7 @@ DATA = Path(__file__).parents[1] / "data" / "virtuoso"
 EXAMPLES = Path(__file__).parents[2] / "examples"
 SCRIPT = Path(sys.executable).with_name("concord-kg")
 #: Saved queries Virtuoso answers differently, with what is known (xfail(strict=True): a fix shows up).
-VIRTUOSO_DIFFERS = {
-    "model-concepts": "Virtuoso 7.2 returns no rows for it (the embedded store 32); cause not yet isolated",
-}
+VIRTUOSO_DIFFERS = {}
 SAVED = [
     pytest.param(
         q.name,
