@@ -12,9 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,24 +25,11 @@ from server.pool import WorkerDied, WorkerPool
 from server.results import Job
 from server.settings import SETTINGS, SettingError, resolve
 from tests.server.conftest import SLOW_QUERY, Listener
+from tests.server.test_live import fetch, query_url
 
 TOKEN = "a-test-token-of-16+"  # noqa: S105 - a test secret
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SCRIPT = str(Path(sys.executable).with_name("concord-kg"))
-
-
-def fetch(url: str, *, data: bytes | None = None, headers: dict | None = None) -> tuple[int, dict, bytes]:
-    """Send a request; return status, headers and body (also for error statuses)."""
-    request = urllib.request.Request(url, data=data, headers=headers or {})  # noqa: S310 - 127.0.0.1
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
-
-
-def query_url(base: str, query: str) -> str:
-    return f"{base}/sparql?{urllib.parse.urlencode({'query': query})}"
 
 
 def disguises(target: str) -> list[str]:
