@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import re
 import sys
@@ -113,6 +114,9 @@ class WorkerPool:
         self.load_timeout = load_timeout
         self._ready_generation = -1  # the newest data generation a loaded worker holds
         self._ready = threading.Condition()
+        # glibc reserves 64 MiB of address space per thread arena: with RLIMIT_AS as the memory cap,
+        # a few arenas must do (the forkserver, started on first use, passes this on to the workers).
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["server.pool"])
         self._idle: queue.Queue[_Worker] = queue.Queue()

@@ -356,7 +356,7 @@ def _doubling(times: int) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("app_config", [{"MAX_WORKER_MEMORY": "700M", "QUERY_TIMEOUT": 60.0}])
+@pytest.mark.parametrize("app_config", [{"MAX_WORKER_MEMORY": "1G", "QUERY_TIMEOUT": 60.0}])
 def test_a_worker_that_runs_out_of_memory_is_a_503_and_replaced(client: FlaskClient) -> None:
     response = client.get("/sparql", query_string={"query": _doubling(30)})  # 16 GiB of string
     assert response.status_code == 503, response.get_data(as_text=True)
