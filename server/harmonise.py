@@ -60,10 +60,18 @@ class _Upload:
 
 
 def _unpack(text: str) -> bytes:
+    """Decode the carried file, never to more than an upload may be (a crafted field cannot balloon)."""
+    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) or 1024 * 1024
     try:
-        return zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True))
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(base64.b64decode(text.encode("ascii"), validate=True), limit + 1)
     except (binascii.Error, zlib.error, UnicodeEncodeError) as exc:
         raise MappingError("the review form's dataset field is damaged: upload the file again") from exc
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise RequestEntityTooLarge(
+            f"the review form's dataset is larger than an upload may be ({limit:,} bytes)"
+        )
+    return data
 
 
 def _harmoniser(domains: tuple[str, ...]) -> Harmoniser:

@@ -125,3 +125,14 @@ def test_dataset_download_follows_the_upload_format(client, suffix):
     at = rows[0].index(COLUMN)
     assert rows[0][at + 1 : at + 4] == [f"{COLUMN}_notation", f"{COLUMN}_iri", f"{COLUMN}_label"]
     assert len(rows) == 21
+
+
+def test_a_crafted_review_field_cannot_balloon(client) -> None:
+    """The carried dataset is inflated only up to what an upload may be (a zip bomb is a 413)."""
+    import base64
+    import zlib
+
+    bomb = base64.b64encode(zlib.compress(b"a" * (50 * 1024 * 1024), 9)).decode()
+    response = client.post("/harmonise", data={"data": bomb, "filename": "x.csv", "column": "a"})
+    assert response.status_code == 413
+    assert "larger than an upload may be" in response.get_data(as_text=True)
