@@ -105,9 +105,9 @@ def _html_pages() -> Response | str | tuple[str, int] | None:
         return _query_page(match.group(1))
     if request.path == "/sparql" and not ({"query", "update"} & set(request.args)):
         examples = [load_saved_query(name) for name in EXAMPLE_QUERIES]
-        from server.sparql import public_url
+        from server.sparql import endpoint_url
 
-        endpoint = public_url() + "sparql"
+        endpoint = endpoint_url()
         return render_template("pages/sparql.html", prefixes=prefixes(), examples=examples, endpoint=endpoint)
     return None
 

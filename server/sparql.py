@@ -33,7 +33,7 @@ from server.backend import Backend
 from server.guard import normalise_newlines
 from server.results import GRAPH_TYPES, SOLUTION_TYPES, Job
 
-__all__ = ["bp", "init_app", "negotiate", "answer_job", "public_url"]
+__all__ = ["bp", "init_app", "negotiate", "answer_job", "endpoint_url", "public_url"]
 
 bp = Blueprint("sparql", __name__)
 
@@ -156,7 +156,7 @@ def _query(operation: _Operation) -> Response:
         max_results=int(current_app.config["MAX_RESULTS"]),
         default_graph=operation.default_graph,
         named_graphs=operation.named_graphs,
-        base_iri=public_url() + "sparql",  # SPARQL 1.1 Protocol: the request URL is the base IRI
+        base_iri=endpoint_url(),  # SPARQL 1.1 Protocol: the request URL is the base IRI
         known_graphs=tuple(backend.graphs()),  # the guard runs where the query runs, under its limits
     )
     if job.media_type is None and job.graph_media_type is None:
@@ -245,6 +245,11 @@ def public_url() -> str:
     return current_app.config["PUBLIC_URL"] or _FALLBACK_URL
 
 
+def endpoint_url() -> str:
+    """Return the public URL of ``/sparql`` (the base IRI of queries, the service description's endpoint)."""
+    return public_url() + "sparql"
+
+
 def _service_description() -> Response:
     """Describe the endpoint (``sd:Service``) in Turtle or another RDF format by ``Accept``."""
     media_type = negotiate(GRAPH_TYPES)
@@ -252,7 +257,7 @@ def _service_description() -> Response:
     graph.bind("sd", SD)
     graph.bind("formats", FORMATS)
     graph.bind("dcterms", DCTERMS)
-    endpoint = URIRef(public_url() + "sparql")
+    endpoint = URIRef(endpoint_url())
     service = URIRef(endpoint + "#service")
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, endpoint))
