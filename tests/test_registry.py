@@ -172,18 +172,19 @@ def test_cli_prints_errors_and_exits_2(path, tmp_path):
     assert not out.exists()
 
 
-def test_ordo_excerpt_labels_and_unknown_code(tmp_path, classifier):
+def test_ordo_excerpt_labels_and_unknown_code(classifier):
     index = load_ordo(EXCERPT)
     assert index.label(ORDO.Orphanet_558) == "Marfan syndrome"
     assert index.label(ORDO.Orphanet_98896) == "Duchenne muscular dystrophy"
-    path = tmp_path / "reg.csv"
-    path.write_text(f"{HEADER}\nP1,ORPHA:558,yes,yes,yes,yes,yes\nP2,ORPHA:123456789,yes,yes,yes,yes,yes\n")
+    # The same extract as with the default code list; only the unknown code's message names the ORDO file.
+    path = DATA / "invalid" / "orphacode-unknown-001.csv"
     with pytest.raises(InputErrors) as caught:
         link_registry(path, classifier=classifier, ordo=index)
-    assert (
-        str(caught.value)
-        == f"{path}:3: column orphacode: ORPHA:123456789 is not a class of ORDO (ordo-excerpt.owl)"
-    )
+    assert str(caught.value).splitlines() == [
+        f"{path}:3: column orphacode: ORPHA:123456789 is not a class of ORDO (ordo-excerpt.owl)",
+        f"{path}:4: column access_to_specialist_centre: 'perhaps' is not one of yes/no"
+        " (accepted: yes/y/true/1, no/n/false/0)",
+    ]
 
 
 def test_obsolete_codes_are_flagged(tmp_path):

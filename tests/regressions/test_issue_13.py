@@ -126,6 +126,7 @@ def test_bad_tables_say_what_and_where(path: Path, tmp_path: Path) -> None:
     expected = path.with_suffix(".expected").read_text(encoding="utf-8").format(file=path)
     assert result.stderr == expected
     assert not out.exists()
+    assert not list(tmp_path.glob("*.partial"))
 
 
 def test_a_cp1252_export_reads_with_its_encoding(reference: dict[str, str]) -> None:
