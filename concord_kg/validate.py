@@ -10,7 +10,8 @@ from pyshacl import validate as shacl_validate
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from concord_kg.errors import DataLoadError, ShapesLoadError
+from concord_kg.errors import DataLoadError, ShapesLoadError, parse_error
+from concord_kg.formats import RDF_EXTENSIONS, rdf_format_of
 from concord_kg.ontology import CKG, load_graph, load_ontology
 from concord_kg.resources import shapes_dir
 from concord_kg.tables import TABLE_SUFFIXES, TableFormat
@@ -115,17 +116,6 @@ def validate_scenarios(data: Graph, *, complete: bool = True) -> Report:
     return validate_graph(data, shapes, ontology=_scenario_vocabulary())
 
 
-#: RDF syntaxes ``validate`` reads, by file extension (rdflib format name, name for messages).
-RDF_FILE_FORMATS = {
-    ".ttl": ("turtle", "Turtle"),
-    ".nt": ("nt", "N-Triples"),
-    ".jsonld": ("json-ld", "JSON-LD"),
-    ".json": ("json-ld", "JSON-LD"),
-    ".rdf": ("xml", "RDF/XML"),
-    ".owl": ("xml", "RDF/XML"),
-}
-
-
 def read_rdf_file(path: Path) -> Graph:
     """Parse an RDF file (syntax from its extension) and return it; it must hold at least one triple.
 
@@ -134,30 +124,20 @@ def read_rdf_file(path: Path) -> Graph:
 
     :raises DataLoadError: unknown extension, unreadable file, syntax error, or no triples.
     """
-    from pyoxigraph import RdfFormat, parse
+    from pyoxigraph import parse
 
     source = str(path)
-    suffix = path.suffix.lower()
-    if suffix not in RDF_FILE_FORMATS:
-        raise DataLoadError(
-            f"unknown file type {suffix or '(no extension)'!r}",
-            source=source,
-            hint="validate takes RDF (.ttl, .nt, .jsonld, .rdf, .owl) or a table (.csv, .tsv, .xlsx)",
-        )
-    rdflib_format, name = RDF_FILE_FORMATS[suffix]
-    ox_format = {"turtle": RdfFormat.TURTLE, "nt": RdfFormat.N_TRIPLES, "json-ld": RdfFormat.JSON_LD}.get(
-        rdflib_format, RdfFormat.RDF_XML
+    fmt = rdf_format_of(
+        path, hint=f"validate takes RDF ({', '.join(RDF_EXTENSIONS)}) or a table (.csv, .tsv, .xlsx)"
     )
     try:
-        count = sum(1 for _ in parse(path=source, format=ox_format))
+        count = sum(1 for _ in parse(path=source, format=fmt))
     except OSError as exc:
         raise DataLoadError(f"cannot read: {exc.strerror}", source=source) from exc
     except SyntaxError as exc:
-        reason = str(exc.msg if exc.msg else exc)
-        reason = reason.split(" (", 1)[0] if reason.endswith(")") else reason
-        raise DataLoadError(f"not valid {name}: {reason}", source=source, line=exc.lineno) from exc
+        raise parse_error(exc, error=DataLoadError, source=source, syntax=fmt.name) from exc
     if count == 0:
-        raise DataLoadError(f"no data: the file holds no {name} triples", source=source)
+        raise DataLoadError(f"no data: the file holds no {fmt.name} triples", source=source)
     return load_graph([path], error=DataLoadError)
 
 
@@ -198,7 +178,7 @@ def _table_graph(path: Path, kind: str, table_format: TableFormat | None) -> Gra
         raise DataLoadError(
             f"a table can be validated with --shapes scenario or registry, not {kind!r}",
             source=str(path),
-            hint="give RDF (.ttl, .nt, .jsonld, .rdf, .owl) for other shapes",
+            hint=f"give RDF ({', '.join(RDF_EXTENSIONS)}) for other shapes",
         )
     return classified_graph(path, classifier=classifier, table_format=table_format)
 

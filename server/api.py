@@ -23,15 +23,14 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from concord_kg import __version__
 from concord_kg.classify import Classifier
-from concord_kg.errors import ConcordError, DataLoadError, InputErrors
+from concord_kg.errors import ConcordError, DataLoadError, InputErrors, parse_error
+from concord_kg.formats import GRAPH_MEDIA_TYPES, graph_format
 from concord_kg.validate import Report
 
 __all__ = ["bp", "init_app"]
 
 bp = Blueprint("api", __name__)
 
-#: RDF media types accepted by ``/api/validate`` (parsed by pyoxigraph).
-RDF_TYPES = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")
 #: Shapes ``/api/validate`` can use.
 SHAPES = ("scenario", "registry", "ontology")
 
@@ -129,8 +128,8 @@ def validate() -> Response:
     mimetype = request.mimetype
     if mimetype == "text/csv" and kind == "ontology":
         raise UnsupportedMediaType("ontology shapes validate RDF, not CSV")
-    if mimetype != "text/csv" and mimetype not in RDF_TYPES:
-        raise UnsupportedMediaType("send RDF (" + ", ".join(RDF_TYPES) + ") or text/csv")
+    if mimetype != "text/csv" and mimetype not in GRAPH_MEDIA_TYPES:
+        raise UnsupportedMediaType("send RDF (" + ", ".join(GRAPH_MEDIA_TYPES) + ") or text/csv")
     limit = int(current_app.config["MAX_VALIDATE_TRIPLES"])
     backend = current_app.extensions["concord"]
     return jsonify(backend.call(validate_body, request.get_data(), mimetype, kind, limit))
@@ -180,9 +179,12 @@ def _parse_rdf(body: bytes, media_type: str, limit: int) -> Graph:
             return Literal(node.value, lang=node.language, datatype=datatype)
         raise DataLoadError("RDF-star quoted triples are not accepted by /api/validate")
 
+    fmt = graph_format(media_type)
+    if fmt is None:
+        raise DataLoadError(f"unsupported RDF media type {media_type!r}")
     graph = Graph()
     try:
-        for count, quad in enumerate(ox.parse(body, format=ox.RdfFormat.from_media_type(media_type)), 1):
+        for count, quad in enumerate(ox.parse(body, format=fmt), 1):
             if count > limit:
                 raise TooLargeToValidate(
                     f"the data has more than {limit:,} triples; this service validates at most {limit:,}",
@@ -190,7 +192,7 @@ def _parse_rdf(body: bytes, media_type: str, limit: int) -> Graph:
                 )
             graph.add((term(quad.subject), term(quad.predicate), term(quad.object)))
     except SyntaxError as exc:
-        raise DataLoadError(f"the body is not valid {media_type}: {str(exc)[:300]}") from exc
+        raise parse_error(exc, error=DataLoadError, source="request body", syntax=fmt.name) from exc
     except RecursionError:
         raise DataLoadError("the data is nested too deeply") from None
     return graph
@@ -205,8 +207,6 @@ def _declares_dtd(body: bytes) -> bool:
 
 class TooLargeToValidate(ConcordError):
     """The data is larger than one validation request may take (SHACL runs in the request thread)."""
-
-    http_status = 413
 
 
 def _refuse_remote_contexts(body: bytes) -> None:

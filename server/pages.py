@@ -26,6 +26,7 @@ from concord_kg.saved_queries import (
 )
 from server.browse import breadcrumbs, taxonomy_tree, term_relations
 from server.decide import NOT_RECOVERED, model_offer, next_step, read_answers, step_link
+from server.problems import status_of
 from server.results import Job
 from server.terms import search_index
 
@@ -128,7 +129,7 @@ def _query_page(name: str) -> tuple[str, int]:
         try:
             table = _run(query, given, "application/sparql-results+json", HTML_ROWS)
         except ConcordError as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_of(exc)
     page = render_template(
         "pages/query.html", query=query, values=values, given=given, table=table, error=error
     )
