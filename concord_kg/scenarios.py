@@ -16,7 +16,7 @@ from concord_kg.answers import NO, UNKNOWN, YES, accepted_answers, read_answer, 
 from concord_kg.decision import DecisionModel, Value, Variable
 from concord_kg.errors import ErrorLog, InputErrors, ScenarioError
 from concord_kg.formats import is_rdf_file
-from concord_kg.ontology import CKG, load_graph
+from concord_kg.ontology import CKG
 from concord_kg.tables import Table, TableFormat, cell_text, delimiter_hint, open_table
 
 __all__ = [
@@ -356,11 +356,11 @@ def read_rdf_scenarios(
     with the SHACL shapes in ``shapes/scenario.ttl`` (the complete-scenario shape unless
     ``allow_partial``); every violation is reported in one :class:`InputErrors`.
     """
-    from concord_kg.validate import validate_scenarios  # here to keep CSV reading light
+    from concord_kg.validate import read_rdf_file, validate_scenarios  # here to keep CSV reading light
 
     source = str(path)
     try:
-        graph = load_graph([path], error=ScenarioError)
+        graph = read_rdf_file(path, error=ScenarioError)
     except ScenarioError as exc:
         raise InputErrors([exc]) from exc
     subjects = sorted(s for s in graph.subjects(RDF.type, CKG.Scenario) if isinstance(s, URIRef))

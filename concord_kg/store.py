@@ -501,6 +501,16 @@ class RemoteStore(Store):
 _MAX_ANSWER = 500
 
 
+#: The HTTP status each of SPARQLWrapper's exceptions stands for (they keep no status of their own).
+_WRAPPER_STATUS = {
+    "QueryBadFormed": 400,
+    "Unauthorized": 401,
+    "EndPointNotFound": 404,
+    "URITooLong": 414,
+    "EndPointInternalError": 500,
+}
+
+
 def _http_failure(exc: Exception) -> str:
     """Say what an endpoint answered with an HTTP error: the status, then the start of its body.
 
@@ -517,7 +527,8 @@ def _http_failure(exc: Exception) -> str:
         except OSError:
             body = b""
     else:
-        status = str(getattr(exc, "msg", "") or type(exc).__name__)
+        code = _WRAPPER_STATUS.get(type(exc).__name__)
+        status = f"HTTP {code}" if code else type(exc).__name__
         _, _, response = str(exc).partition("\n\nResponse:\n")
         try:
             body = ast.literal_eval(response) if response else b""

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyshacl import validate as shacl_validate
-from rdflib import Graph, Namespace, URIRef
+from rdflib import BNode, Graph, Namespace, URIRef
+from rdflib import Literal as RDFLiteral
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from concord_kg.errors import DataLoadError, ShapesLoadError, parse_error
+from concord_kg.errors import ConcordError, DataLoadError, ShapesLoadError, parse_error
 from concord_kg.formats import RDF_EXTENSIONS, rdf_format_of
 from concord_kg.ontology import CKG, load_graph, load_ontology
 from concord_kg.resources import shapes_dir
 from concord_kg.tables import TABLE_SUFFIXES, TableFormat
+
+if TYPE_CHECKING:
+    from pyoxigraph import Quad, Triple
 
 __all__ = [
     "Finding",
@@ -25,10 +31,12 @@ __all__ = [
     "validate_scenarios",
     "validate_file",
     "read_rdf_file",
+    "rdflib_graph",
     "shape_files",
 ]
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def shape_files() -> dict[str, Path]:
@@ -116,29 +124,63 @@ def validate_scenarios(data: Graph, *, complete: bool = True) -> Report:
     return validate_graph(data, shapes, ontology=_scenario_vocabulary())
 
 
-def read_rdf_file(path: Path) -> Graph:
-    """Parse an RDF file (syntax from its extension) and return it; it must hold at least one triple.
+def read_rdf_file(path: Path, *, error: type[ConcordError] = DataLoadError) -> Graph:
+    """Parse an RDF data file (syntax from its extension); it must hold at least one triple.
 
-    The syntax is checked with pyoxigraph first, whose errors give the line, column and reason
-    (and which reads binary junk as a syntax error, not a decoding crash).
+    pyoxigraph parses it: its errors give the line, column and reason, it reads binary junk as a
+    syntax error (not a decoding crash) and never fetches a JSON-LD context. The quads of a
+    dataset (N-Quads, TriG) are merged into one graph, as ``load`` stores them.
 
-    :raises DataLoadError: unknown extension, unreadable file, syntax error, or no triples.
+    :param error: what a bad file is (``ScenarioError`` when scenarios are read).
+    :raises DataLoadError: (or ``error``) unknown extension, unreadable file, syntax error, no triples.
     """
     from pyoxigraph import parse
 
     source = str(path)
     fmt = rdf_format_of(
-        path, hint=f"validate takes RDF ({', '.join(RDF_EXTENSIONS)}) or a table (.csv, .tsv, .xlsx)"
+        path,
+        error=error,
+        hint=f"validate takes RDF ({', '.join(RDF_EXTENSIONS)}) or a table (.csv, .tsv, .xlsx)",
     )
     try:
-        count = sum(1 for _ in parse(path=source, format=fmt))
+        graph = rdflib_graph(parse(path=source, format=fmt), error=error, source=source)
     except OSError as exc:
-        raise DataLoadError(f"cannot read: {exc.strerror}", source=source) from exc
+        raise error(f"cannot read: {exc.strerror}", source=source) from exc
     except SyntaxError as exc:
-        raise parse_error(exc, error=DataLoadError, source=source, syntax=fmt.name) from exc
-    if count == 0:
-        raise DataLoadError(f"no data: the file holds no {fmt.name} triples", source=source)
-    return load_graph([path], error=DataLoadError)
+        raise parse_error(exc, error=error, source=source, syntax=fmt.name) from exc
+    if not graph:
+        raise error(f"no data: the file holds no {fmt.name} triples", source=source)
+    return graph
+
+
+def rdflib_graph(
+    triples: Iterable[Triple | Quad], *, error: type[ConcordError] = DataLoadError, source: str | None = None
+) -> Graph:
+    """Return what pyoxigraph parsed as one rdflib graph (the graphs of quads merged).
+
+    Plain literals stay plain (rdflib's ``Literal("x")``, as rdflib's own parsers give them), so
+    they equal the literals of the shapes.
+
+    :raises DataLoadError: (or ``error``) an RDF-star quoted triple, which rdflib cannot hold.
+    """
+    from pyoxigraph import BlankNode, Literal, NamedNode
+
+    def term(node: object) -> URIRef | BNode | RDFLiteral:
+        if isinstance(node, NamedNode):
+            return URIRef(node.value)
+        if isinstance(node, BlankNode):
+            return BNode(node.value)
+        if isinstance(node, Literal):
+            plain = node.language or node.datatype.value == _XSD_STRING
+            return RDFLiteral(
+                node.value, lang=node.language, datatype=None if plain else URIRef(node.datatype.value)
+            )
+        raise error("RDF-star quoted triples are not supported", source=source)
+
+    graph = Graph()
+    for triple in triples:
+        graph.add((term(triple.subject), term(triple.predicate), term(triple.object)))
+    return graph
 
 
 def validate_file(path: Path, kind: str = "scenario", *, table_format: TableFormat | None = None) -> Report:

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from functools import cache
@@ -162,35 +162,29 @@ def _parse_rdf(body: bytes, media_type: str, limit: int) -> Graph:
     with a DTD is refused outright: entity expansion can make a few hundred bytes cost minutes.
     """
     import pyoxigraph as ox
-    from rdflib.term import BNode, Literal, URIRef
+
+    from concord_kg.validate import rdflib_graph
 
     if media_type == "application/ld+json":
         _refuse_remote_contexts(body)
     if media_type == "application/rdf+xml" and _declares_dtd(body):
         raise DataLoadError("RDF/XML with a DTD (<!DOCTYPE or <!ENTITY) is not accepted by this server")
 
-    def term(node: object) -> URIRef | BNode | Literal:
-        if isinstance(node, ox.NamedNode):
-            return URIRef(node.value)
-        if isinstance(node, ox.BlankNode):
-            return BNode(node.value)
-        if isinstance(node, ox.Literal):
-            datatype = None if node.language else URIRef(node.datatype.value)
-            return Literal(node.value, lang=node.language, datatype=datatype)
-        raise DataLoadError("RDF-star quoted triples are not accepted by /api/validate")
-
     fmt = graph_format(media_type)
     if fmt is None:
         raise DataLoadError(f"unsupported RDF media type {media_type!r}")
-    graph = Graph()
-    try:
-        for count, quad in enumerate(ox.parse(body, format=fmt), 1):
+
+    def capped(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[ox.Triple | ox.Quad]:
+        for count, triple in enumerate(triples, 1):
             if count > limit:
                 raise TooLargeToValidate(
                     f"the data has more than {limit:,} triples; this service validates at most {limit:,}",
                     hint="split the data, or run `concord-kg validate` locally",
                 )
-            graph.add((term(quad.subject), term(quad.predicate), term(quad.object)))
+            yield triple
+
+    try:
+        graph = rdflib_graph(capped(ox.parse(body, format=fmt)), source="request body")
     except SyntaxError as exc:
         raise parse_error(exc, error=DataLoadError, source="request body", syntax=fmt.name) from exc
     except RecursionError:

@@ -108,7 +108,7 @@ def _acceptable(media_type: str | None, supported: tuple[str, ...]) -> str:
 
 
 def _prefixes(fmt: ox.RdfFormat) -> dict[str, str] | None:
-    if fmt is not ox.RdfFormat.TURTLE:
+    if fmt != ox.RdfFormat.TURTLE:
         return None
     from concord_kg.ontology import prefixes
 
@@ -133,11 +133,11 @@ def _solutions(
     variables: Sequence[str], rows: Sequence[ox.QuerySolution], media_type: str, truncated: bool
 ) -> bytes:
     fmt = _results_format(media_type)
-    if fmt is ox.QueryResultsFormat.JSON:
+    if fmt == ox.QueryResultsFormat.JSON:
         return _json(variables, rows, truncated)
-    if fmt is ox.QueryResultsFormat.XML:
+    if fmt == ox.QueryResultsFormat.XML:
         return _xml(variables, rows)
-    if fmt is ox.QueryResultsFormat.CSV:
+    if fmt == ox.QueryResultsFormat.CSV:
         return _csv(variables, rows)
     return _tsv(variables, rows)
 
