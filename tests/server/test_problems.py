@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-HEADER = ",".join(
-    [
-        "id",
-        "access_to_specialist_centre",
-        "lives_near_specialist_centre",
-        "can_travel",
-        "can_coordinate_own_care",
-        "clear_who_to_see",
-    ]
-)
+from tests.server.test_api import COLUMNS
+
+HEADER = ",".join(COLUMNS)
 PROBLEMS = "https://w3id.org/concord-kg/problems/"
 
 
