@@ -38,7 +38,8 @@ __all__ = [
 #: Extensions read as RDF beyond pyoxigraph's own: Protégé saves RDF/XML as ``.owl``.
 _EXTRA_EXTENSIONS = {"owl": RdfFormat.RDF_XML}
 
-#: The RDF file extensions the commands read, for help texts and hints (pyoxigraph's, plus ``.owl``).
+#: The file extensions the commands read as RDF (the syntax is pyoxigraph's for the extension, or
+#: ``_EXTRA_EXTENSIONS``); any other file is a table or unknown.
 RDF_EXTENSIONS = (".ttl", ".nt", ".nq", ".trig", ".jsonld", ".json", ".rdf", ".owl")
 
 #: Media types the server answers CONSTRUCT/DESCRIBE (and other graphs) in, the default first.
@@ -86,11 +87,11 @@ def _extension(path: Path | str) -> str:
 def rdf_format(path: Path | str) -> RdfFormat | None:
     """Return the RDF syntax of a file by its extension (or of an extension), ``None`` if not RDF.
 
-    >>> rdf_format(".ttl").name, rdf_format(Path("a.csv"))
-    ('Turtle', None)
+    >>> rdf_format(".ttl").name, rdf_format(Path("a.csv")), rdf_format(Path("notes.txt"))
+    ('Turtle', None, None)
     """
     extension = _extension(path)
-    if not extension:
+    if f".{extension}" not in RDF_EXTENSIONS:  # pyoxigraph also takes .txt as N-Triples: a table here
         return None
     return RdfFormat.from_extension(extension) or _EXTRA_EXTENSIONS.get(extension)
 
