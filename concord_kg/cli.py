@@ -135,9 +135,9 @@ def classify(
 def validate(file: Path, kind: str, table_format: TableFormat) -> None:
     """Validate FILE with the project's SHACL shapes. Exits 1 if it does not conform, 2 if unreadable.
 
-    FILE is RDF (.ttl, .nt, .jsonld, .rdf, .owl), or a scenario or registry table (.csv, .tsv, .xlsx)
-    read as classify and link read it (bad rows are reported as they report them, exit 2), then
-    validated as the RDF they make. A file with no triples is an error.
+    FILE is RDF (.ttl, .nt, .nq, .trig, .jsonld, .json, .rdf, .owl), or a scenario or registry
+    table (.csv, .tsv, .xlsx) read as classify and link read it (bad rows are reported as they
+    report them, exit 2), then validated as the RDF they make. A file with no triples is an error.
     """
     from concord_kg.validate import validate_file
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 __all__ = [
     "ConcordError",
     "OntologyLoadError",
@@ -17,6 +19,7 @@ __all__ = [
     "InputErrors",
     "ErrorLog",
     "MAX_LISTED_ERRORS",
+    "parse_error",
 ]
 
 #: How many errors of one input are listed; the rest are counted in one closing line.
@@ -27,11 +30,9 @@ class ConcordError(ValueError):
     """Base class: a message plus where it happened (file, line/row, column, term) and a hint.
 
     ``str(error)`` renders ``source:line:column: message`` (the parts that are known), the one
-    line the CLI prints and the ``detail`` the server puts in a problem document.
+    line the CLI prints and the ``detail`` the server puts in a problem document (the server maps
+    each class to an HTTP status in ``server.problems``).
     """
-
-    #: HTTP status the server answers with for this kind of error.
-    http_status: int = 400
 
     def __init__(
         self,
@@ -51,12 +52,24 @@ class ConcordError(ValueError):
         self.term = term
         self.hint = hint
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its attributes when sent between processes (the query workers): the
+        # keyword-only arguments are not in ``args``, so the default pickling would lose them.
+        return _restore, (type(self), dict(self.__dict__))
+
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.source, self.line) if p is not None)
         text = self.message
         if self.hint:
             text = f"{text} ({self.hint})"
         return f"{where}: {text}" if where else text
+
+
+def _restore(cls: type[ConcordError], state: dict[str, object]) -> ConcordError:
+    error = cls.__new__(cls)
+    error.args = (state.get("message"),)
+    error.__dict__.update(state)
+    return error
 
 
 class OntologyLoadError(ConcordError):
@@ -70,13 +83,9 @@ class ShapesLoadError(ConcordError):
 class ScenarioError(ConcordError):
     """Scenario or registry input is malformed (missing column, unknown value, duplicate id...)."""
 
-    http_status = 422
-
 
 class UnknownTermError(ConcordError):
     """A notation, local name or IRI names no term of the ontology."""
-
-    http_status = 404
 
 
 class QueryError(ConcordError):
@@ -90,8 +99,6 @@ class MappingError(ConcordError):
 class ForbiddenQueryError(QueryError):
     """A SPARQL request uses something the service refuses (update when read-only, SERVICE, LOAD)."""
 
-    http_status = 403
-
 
 class DataLoadError(ConcordError):
     """A data file given to ``concord-kg load`` (or the store) cannot be read or parsed."""
@@ -100,13 +107,9 @@ class DataLoadError(ConcordError):
 class StoreError(ConcordError):
     """The store cannot be opened or reached (locked by another process, endpoint down)."""
 
-    http_status = 503
-
 
 class ReasonerError(ConcordError):
     """The OWL reasoner (a Java program) could not run."""
-
-    http_status = 503
 
 
 class InputErrors(ConcordError):
@@ -130,7 +133,6 @@ class InputErrors(ConcordError):
         if self.total > len(self.errors):
             lines.append(f"… and {self.total - len(self.errors)} more errors ({self.rows} rows affected)")
         super().__init__("\n".join(lines), source=None, term=first.term, hint=None)
-        self.http_status = max(e.http_status for e in self.errors)
 
     def __str__(self) -> str:
         return self.message
@@ -185,3 +187,46 @@ class ErrorLog:
     def as_exception(self) -> InputErrors:
         """Return the errors as one :class:`InputErrors` (call only when there are errors)."""
         return InputErrors(self.listed, total=self.total, rows=self.rows)
+
+
+#: Characters of a parser's reason kept in a message (a reason may quote the offending input).
+_MAX_REASON = 300
+
+_E = TypeVar("_E", bound=ConcordError)
+
+
+def parse_error(exc: Exception, *, error: type[_E], source: str | None, syntax: str) -> _E:
+    """Wrap a parser's exception (pyoxigraph's or rdflib's) as ``error``: ``not valid <syntax>: <reason>``.
+
+    The one place parse errors become user errors, so every command words them alike and names
+    the line where the parser gives one (rdflib's Turtle parser counts lines from 0; here from 1).
+
+    >>> from pyoxigraph import RdfFormat, parse
+    >>> try:
+    ...     list(parse(b"<urn:a> <urn:b> .", format=RdfFormat.TURTLE))
+    ... except SyntaxError as exc:
+    ...     print(parse_error(exc, error=DataLoadError, source="a.ttl", syntax="Turtle"))
+    a.ttl:1: not valid Turtle: Parser error at line 1 column 17: . is not a valid RDF object
+    """
+    line, reason = _where_and_why(exc)
+    reason = " ".join(reason.split())  # one line, as every input error
+    if len(reason) > _MAX_REASON:
+        reason = reason[:_MAX_REASON] + "…"
+    return error(f"not valid {syntax}: {reason}", source=source, line=line)
+
+
+def _where_and_why(exc: Exception) -> tuple[int | None, str]:
+    """Return the line (from 1) and the reason a parser gives, by what each parser's exception carries."""
+    why = getattr(exc, "_why", None)  # rdflib's Turtle/N3 BadSyntax: the message quotes the whole input
+    if why is not None:
+        lines = getattr(exc, "lines", None)
+        return (lines + 1 if isinstance(lines, int) else None), str(why)
+    get_line = getattr(exc, "getLineNumber", None)  # xml.sax (rdflib's RDF/XML)
+    if callable(get_line):
+        line = get_line()
+        message = getattr(exc, "getMessage", lambda: str(exc))()
+        return (line if isinstance(line, int) else None), str(message)
+    line = getattr(exc, "lineno", None)  # pyoxigraph's SyntaxError, json.JSONDecodeError
+    message = getattr(exc, "msg", None) or str(exc)
+    text = str(message).strip().splitlines()
+    return (line if isinstance(line, int) else None), (text[-1] if text else type(exc).__name__)

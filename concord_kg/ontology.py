@@ -11,7 +11,8 @@ from pathlib import Path
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from concord_kg.errors import OntologyLoadError, UnknownTermError
+from concord_kg.errors import ConcordError, OntologyLoadError, UnknownTermError, parse_error
+from concord_kg.formats import rdf_format_of, rdflib_format
 from concord_kg.resources import ontology_dir
 
 __all__ = [
@@ -55,18 +56,24 @@ def module_paths(directory: Path | None = None) -> list[Path]:
     return paths
 
 
-def load_graph(paths: Iterable[Path], *, error: type[OntologyLoadError] = OntologyLoadError) -> Graph:
-    """Parse RDF files into one graph, raising ``error`` naming the file and line on bad syntax."""
+def load_graph(paths: Iterable[Path], *, error: type[ConcordError] = OntologyLoadError) -> Graph:
+    """Parse RDF files (syntax by extension) into one graph.
+
+    :param error: what a bad file is (:class:`OntologyLoadError`, ``ShapesLoadError``, ``DataLoadError``...).
+    :raises OntologyLoadError: (or ``error``) a file is unreadable, of an unknown type, or not valid
+        in its syntax; the error names the file and, where the parser says, the line.
+    """
     graph = Graph()
     for prefix, iri in prefixes().items():
         graph.bind(prefix, iri, override=True)
     for path in paths:
+        fmt = rdf_format_of(path, error=error)
         try:
-            graph.parse(path, format=_format_for(path))
+            graph.parse(path, format=rdflib_format(fmt))
         except OSError as exc:
             raise error(f"cannot read: {exc.strerror}", source=str(path)) from exc
         except Exception as exc:  # rdflib raises several parser-specific types
-            raise error(_parser_message(exc), source=str(path), line=_parser_line(exc)) from exc
+            raise parse_error(exc, error=error, source=str(path), syntax=fmt.name) from exc
     return graph
 
 
@@ -136,20 +143,3 @@ def _notation_key(notation: str) -> tuple:
     """Sort D1.10 after D1.9 and M10 after M9."""
     parts = notation.replace("D", "").replace("M", "").split(".")
     return tuple(int(p) if p.isdigit() else 0 for p in parts)
-
-
-def _format_for(path: Path) -> str:
-    suffix = path.suffix.lower()
-    return {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".owl": "xml", ".rdf": "xml"}.get(
-        suffix, "turtle"
-    )
-
-
-def _parser_message(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[-1] if text else type(exc).__name__
-
-
-def _parser_line(exc: Exception) -> int | None:
-    line = getattr(exc, "lines", None) or getattr(exc, "line", None)
-    return line if isinstance(line, int) else None

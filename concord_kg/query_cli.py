@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from concord_kg.cli_base import CONTEXT, user_errors
-from concord_kg.errors import QueryError
+from concord_kg.errors import DataLoadError, parse_error
 
 if TYPE_CHECKING:
     from pyoxigraph import Store
@@ -38,11 +38,12 @@ def load_data_file(store: Store, path: Path) -> str:
     """Load an RDF file or a scenario table (by extension) into the data graph named after its stem.
 
     :returns: the named graph's IRI.
-    :raises QueryError: the extension is not an RDF format or table, or the file does not parse.
+    :raises DataLoadError: the extension is not an RDF format or table, or the file does not parse.
     :raises InputErrors: a scenario table has bad rows.
     """
-    from pyoxigraph import NamedNode, RdfFormat
+    from pyoxigraph import NamedNode
 
+    from concord_kg.formats import RDF_EXTENSIONS, rdf_format_of
     from concord_kg.store import data_graph
     from concord_kg.tables import TABLE_SUFFIXES
 
@@ -53,25 +54,23 @@ def load_data_file(store: Store, path: Path) -> str:
         # A scenario table, classified and stored as ``load`` stores it.
         _load_rdflib_graph(store, classified_graph(path), graph)
         return graph
-    rdf_format = RdfFormat.from_extension(path.suffix.lstrip(".").lower())
-    if rdf_format is None:
-        raise QueryError(
-            "unknown file extension",
-            source=str(path),
-            hint="use .ttl, .nt, .nq, .rdf, .jsonld, or a scenario table .csv, .tsv, .xlsx",
-        )
+    rdf_format = rdf_format_of(
+        path, hint=f"use RDF ({', '.join(RDF_EXTENSIONS)}) or a scenario table (.csv, .tsv, .xlsx)"
+    )
     try:
         store.load(path=str(path), format=rdf_format, to_graph=NamedNode(graph))
     except SyntaxError as exc:
-        raise QueryError(f"cannot parse: {exc}", source=str(path)) from exc
+        raise parse_error(exc, error=DataLoadError, source=str(path), syntax=rdf_format.name) from exc
     return graph
 
 
 def _load_rdflib_graph(store: Store, graph: Any, graph_iri: str) -> None:
     from pyoxigraph import NamedNode, RdfFormat
 
+    from concord_kg.formats import rdflib_format
+
     store.load(
-        graph.serialize(format="nt", encoding="utf-8"),
+        graph.serialize(format=rdflib_format(RdfFormat.N_TRIPLES), encoding="utf-8"),
         format=RdfFormat.N_TRIPLES,
         to_graph=NamedNode(graph_iri),
     )
@@ -137,6 +136,5 @@ def query(
 def _serialise(solutions: Any, fmt: str) -> str:
     from pyoxigraph import QueryResultsFormat
 
-    formats = {"csv": QueryResultsFormat.CSV, "tsv": QueryResultsFormat.TSV, "json": QueryResultsFormat.JSON}
-    text = solutions.serialize(format=formats[fmt]).decode("utf-8")
+    text = solutions.serialize(format=QueryResultsFormat.from_extension(fmt)).decode("utf-8")
     return text if text.endswith("\n") else text + "\n"

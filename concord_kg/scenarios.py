@@ -9,12 +9,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from concord_kg.answers import NO, UNKNOWN, YES, accepted_answers, read_answer, unknown_answers
 from concord_kg.decision import DecisionModel, Value, Variable
 from concord_kg.errors import ErrorLog, InputErrors, ScenarioError
+from concord_kg.formats import is_rdf_file
 from concord_kg.ontology import CKG
 from concord_kg.tables import Table, TableFormat, cell_text, delimiter_hint, open_table
 
@@ -25,15 +26,12 @@ __all__ = [
     "read_rdf_scenarios",
     "read_row_scenarios",
     "ID_COLUMN",
-    "RDF_SUFFIXES",
 ]
 
 #: The CSV column that identifies a scenario.
 ID_COLUMN = "id"
 #: Base of the IRIs given to scenarios read from CSV.
 SCENARIO_BASE = "https://w3id.org/concord-kg/data/scenario/"
-#: File extensions read as RDF; anything else is read as a table (CSV or XLSX).
-RDF_SUFFIXES = frozenset({".ttl", ".nt", ".jsonld", ".json", ".rdf", ".owl"})
 
 _MISSING = object()
 #: Stored in a column's cache for a spelling that is no accepted answer.
@@ -62,12 +60,12 @@ def read_scenarios(
     id_column: str = ID_COLUMN,
     table_format: TableFormat | None = None,
 ) -> Iterator[Scenario]:
-    """Yield the scenarios of a CSV, XLSX, Turtle or JSON-LD file (chosen by extension).
+    """Yield the scenarios of a CSV, XLSX or RDF file (chosen by extension, :mod:`concord_kg.formats`).
 
     Errors are collected while reading; once the input is exhausted, all of them are raised
     together as :class:`InputErrors` (the scenarios already yielded must then be discarded).
     """
-    if path.suffix.lower() in RDF_SUFFIXES:
+    if is_rdf_file(path):
         return read_rdf_scenarios(path, decision, allow_partial=allow_partial)
     return read_csv_scenarios(
         path, decision, allow_partial=allow_partial, id_column=id_column, table_format=table_format
@@ -358,20 +356,13 @@ def read_rdf_scenarios(
     with the SHACL shapes in ``shapes/scenario.ttl`` (the complete-scenario shape unless
     ``allow_partial``); every violation is reported in one :class:`InputErrors`.
     """
-    from concord_kg.validate import validate_scenarios  # here to keep CSV reading light
+    from concord_kg.validate import read_rdf_file, validate_scenarios  # here to keep CSV reading light
 
     source = str(path)
-    graph = Graph()
-    fmt = {".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld", ".rdf": "xml", ".owl": "xml"}.get(
-        path.suffix.lower(), "turtle"
-    )
     try:
-        graph.parse(path, format=fmt)
-    except OSError as exc:
-        raise ScenarioError(f"cannot read: {exc.strerror}", source=source) from exc
-    except Exception as exc:  # rdflib's parsers raise several types
-        message = " ".join(str(exc).split())  # one line, as every input error
-        raise InputErrors([ScenarioError(f"unparsable RDF: {message}", source=source)]) from exc
+        graph = read_rdf_file(path, error=ScenarioError)
+    except ScenarioError as exc:
+        raise InputErrors([exc]) from exc
     subjects = sorted(s for s in graph.subjects(RDF.type, CKG.Scenario) if isinstance(s, URIRef))
     if not subjects:
         raise InputErrors([ScenarioError("no ckg:Scenario individuals found", source=source)])

@@ -28,7 +28,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from concord_kg import __version__
-from concord_kg.errors import DataLoadError, MappingError, StoreError
+from concord_kg.errors import DataLoadError, MappingError, StoreError, parse_error
+from concord_kg.formats import RDF_EXTENSIONS, graph_format, media_type_of, rdf_format, rdflib_format
 from concord_kg.ontology import module_paths, prefixes
 from concord_kg.resources import ontology_dir
 from concord_kg.tables import TABLE_SUFFIXES
@@ -40,7 +41,6 @@ __all__ = [
     "MAPPINGS_GRAPH",
     "META_GRAPH",
     "DEFAULT_STORE_DIR",
-    "MEDIA_TYPES",
     "Batch",
     "QueryResult",
     "Store",
@@ -67,17 +67,6 @@ MAPPINGS_GRAPH = GRAPH_BASE + "mappings"
 META_GRAPH = GRAPH_BASE + "meta"
 #: Where ``concord-kg load``/``serve`` keep the embedded store unless told otherwise.
 DEFAULT_STORE_DIR = Path(".concord-kg/store")
-#: RDF media types by file extension, for loading files.
-MEDIA_TYPES = {
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".nq": "application/n-quads",
-    ".trig": "application/trig",
-    ".jsonld": "application/ld+json",
-    ".json": "application/ld+json",
-    ".rdf": "application/rdf+xml",
-    ".owl": "application/rdf+xml",
-}
 
 _HASH = ox.NamedNode("https://w3id.org/concord-kg/contentHash")
 #: Bump when what is derived from the ontology files changes shape, to force a reload.
@@ -439,18 +428,20 @@ class RemoteStore(Store):
         return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
 
     def _send(self, wrapper: Any) -> bytes:
-        from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+        from urllib.error import HTTPError
+
+        from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
         from concord_kg.errors import QueryError
 
         try:
             return wrapper.query().response.read()
         except QueryBadFormed as exc:
-            raise QueryError(f"the endpoint refused the query: {exc}") from exc
-        except OSError as exc:  # urllib errors, timeouts
-            raise StoreError(f"endpoint {self.endpoint} did not answer: {exc}") from exc
-        except Exception as exc:  # SPARQLWrapper's other HTTP errors
-            raise StoreError(f"endpoint {self.endpoint} failed: {type(exc).__name__}") from exc
+            raise QueryError(f"the endpoint refused the query: {_http_failure(exc)}") from exc
+        except (HTTPError, SPARQLWrapperException) as exc:  # any other HTTP error status
+            raise StoreError(f"endpoint {wrapper.endpoint} failed: {_http_failure(exc)}") from exc
+        except OSError as exc:  # no answer: refused connection, timeout
+            raise StoreError(f"endpoint {wrapper.endpoint} did not answer: {exc}") from exc
 
     def update(self, sparql: str) -> None:
         """Send a SPARQL update to the update endpoint."""
@@ -467,6 +458,7 @@ class RemoteStore(Store):
 
         A bad batch sends nothing; whether the sends commit together is up to the remote store.
         """
+        import urllib.error
         import urllib.request
 
         counts = [len(_parse_batch(batch)) for batch in batches]
@@ -481,8 +473,13 @@ class RemoteStore(Store):
             try:
                 with urllib.request.urlopen(request, timeout=max(self.timeout, 60)) as response:  # noqa: S310
                     response.read()
+            except urllib.error.HTTPError as exc:
+                raise StoreError(
+                    f"graph store {self.graph_store} refused the data: {_http_failure(exc)}",
+                    source=batch.source,
+                ) from exc
             except OSError as exc:
-                raise StoreError(f"graph store {self.graph_store} refused the data: {exc}") from exc
+                raise StoreError(f"graph store {self.graph_store} did not answer: {exc}") from exc
         return counts
 
     def graphs(self) -> list[str]:
@@ -498,6 +495,49 @@ class RemoteStore(Store):
             if graphs:
                 break
         return graphs
+
+
+#: Characters of an endpoint's error answer kept in a message (the start says what went wrong).
+_MAX_ANSWER = 500
+
+
+#: The HTTP status each of SPARQLWrapper's exceptions stands for (they keep no status of their own).
+_WRAPPER_STATUS = {
+    "QueryBadFormed": 400,
+    "Unauthorized": 401,
+    "EndPointNotFound": 404,
+    "URITooLong": 414,
+    "EndPointInternalError": 500,
+}
+
+
+def _http_failure(exc: Exception) -> str:
+    """Say what an endpoint answered with an HTTP error: the status, then the start of its body.
+
+    SPARQLWrapper raises its own exceptions for some statuses, keeping the body only inside the
+    message (the repr of the bytes after a ``Response:`` line); urllib's ``HTTPError`` has it still unread.
+    """
+    import ast
+    from urllib.error import HTTPError
+
+    if isinstance(exc, HTTPError):
+        status = f"HTTP {exc.code} {exc.reason}"
+        try:
+            body = exc.read()
+        except OSError:
+            body = b""
+    else:
+        code = _WRAPPER_STATUS.get(type(exc).__name__)
+        status = f"HTTP {code}" if code else type(exc).__name__
+        _, _, response = str(exc).partition("\n\nResponse:\n")
+        try:
+            body = ast.literal_eval(response) if response else b""
+        except (ValueError, SyntaxError):
+            body = response.encode()
+    text = " ".join(bytes(body).decode("utf-8", "replace").split())
+    if len(text) > _MAX_ANSWER:
+        text = text[:_MAX_ANSWER] + "…"
+    return f"{status}: {text}" if text else status
 
 
 #: Comments (outside IRIs and strings) and prologue declarations, removed before reading a query's form.
@@ -560,7 +600,7 @@ def _parse_batch(batch: Batch) -> list[ox.Triple]:
 
 def _parse(data: bytes, media_type: str) -> list[ox.Triple]:
     """Parse RDF bytes into triples (quads lose their graph), raising :class:`DataLoadError`."""
-    fmt = ox.RdfFormat.from_media_type(media_type.split(";")[0].strip())
+    fmt = graph_format(media_type)
     if fmt is None:
         raise DataLoadError(f"unsupported RDF media type {media_type!r}")
     try:
@@ -568,7 +608,7 @@ def _parse(data: bytes, media_type: str) -> list[ox.Triple]:
         quads = ox.parse(data, format=fmt, rename_blank_nodes=True)
         return [q.triple if isinstance(q, ox.Quad) else q for q in quads]
     except SyntaxError as exc:
-        raise DataLoadError(f"not valid {fmt.name}: {exc}") from exc
+        raise parse_error(exc, error=DataLoadError, source=None, syntax=fmt.name) from exc
 
 
 def _mapping_paths() -> list[Path]:
@@ -667,9 +707,14 @@ def ensure_ontology(store: Store, *, force: bool = False) -> bool:
     current = ontology_hash()
     if not force and store.meta_hash() == current:
         return False
-    nt = "application/n-triples"
+    nt = media_type_of(ox.RdfFormat.N_TRIPLES)
     batches = [
-        Batch(graph.serialize(format="nt", encoding="utf-8"), nt, iri, replace=True)
+        Batch(
+            graph.serialize(format=rdflib_format(ox.RdfFormat.N_TRIPLES), encoding="utf-8"),
+            nt,
+            iri,
+            replace=True,
+        )
         for iri, graph in ontology_graphs().items()
     ]
     if MAPPINGS_GRAPH in store.graphs() and not _mapping_paths():
@@ -694,18 +739,21 @@ def file_batch(path: Path, *, graph: str, replace: bool = False) -> Batch:
     if suffix in TABLE_SUFFIXES:
         from concord_kg.classify import classified_graph
 
-        data = classified_graph(path).serialize(format="nt", encoding="utf-8")
-        return Batch(data, "application/n-triples", graph, replace, str(path))
-    if suffix in MEDIA_TYPES:
+        data = classified_graph(path).serialize(
+            format=rdflib_format(ox.RdfFormat.N_TRIPLES), encoding="utf-8"
+        )
+        return Batch(data, media_type_of(ox.RdfFormat.N_TRIPLES), graph, replace, str(path))
+    fmt = rdf_format(path)
+    if fmt is not None:
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise DataLoadError(f"cannot read: {exc.strerror}", source=str(path)) from exc
-        return Batch(data, MEDIA_TYPES[suffix], graph, replace, str(path))
+        return Batch(data, media_type_of(fmt), graph, replace, str(path))
     raise DataLoadError(
         f"unknown file type {suffix!r}",
         source=str(path),
-        hint="use .ttl, .nt, .jsonld, .rdf, or a scenario table .csv, .tsv, .xlsx",
+        hint=f"use RDF ({', '.join(RDF_EXTENSIONS)}) or a scenario table (.csv, .tsv, .xlsx)",
     )
 
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyshacl import validate as shacl_validate
-from rdflib import Graph, Namespace, URIRef
+from rdflib import BNode, Graph, Namespace, URIRef
+from rdflib import Literal as RDFLiteral
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from concord_kg.errors import DataLoadError, ShapesLoadError
+from concord_kg.errors import ConcordError, DataLoadError, ShapesLoadError, parse_error
+from concord_kg.formats import RDF_EXTENSIONS, rdf_format_of
 from concord_kg.ontology import CKG, load_graph, load_ontology
 from concord_kg.resources import shapes_dir
 from concord_kg.tables import TABLE_SUFFIXES, TableFormat
+
+if TYPE_CHECKING:
+    from pyoxigraph import Quad, Triple
 
 __all__ = [
     "Finding",
@@ -24,10 +31,12 @@ __all__ = [
     "validate_scenarios",
     "validate_file",
     "read_rdf_file",
+    "rdflib_graph",
     "shape_files",
 ]
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def shape_files() -> dict[str, Path]:
@@ -115,50 +124,63 @@ def validate_scenarios(data: Graph, *, complete: bool = True) -> Report:
     return validate_graph(data, shapes, ontology=_scenario_vocabulary())
 
 
-#: RDF syntaxes ``validate`` reads, by file extension (rdflib format name, name for messages).
-RDF_FILE_FORMATS = {
-    ".ttl": ("turtle", "Turtle"),
-    ".nt": ("nt", "N-Triples"),
-    ".jsonld": ("json-ld", "JSON-LD"),
-    ".json": ("json-ld", "JSON-LD"),
-    ".rdf": ("xml", "RDF/XML"),
-    ".owl": ("xml", "RDF/XML"),
-}
+def read_rdf_file(path: Path, *, error: type[ConcordError] = DataLoadError) -> Graph:
+    """Parse an RDF data file (syntax from its extension); it must hold at least one triple.
 
+    pyoxigraph parses it: its errors give the line, column and reason, it reads binary junk as a
+    syntax error (not a decoding crash) and never fetches a JSON-LD context. The quads of a
+    dataset (N-Quads, TriG) are merged into one graph, as ``load`` stores them.
 
-def read_rdf_file(path: Path) -> Graph:
-    """Parse an RDF file (syntax from its extension) and return it; it must hold at least one triple.
-
-    The syntax is checked with pyoxigraph first, whose errors give the line, column and reason
-    (and which reads binary junk as a syntax error, not a decoding crash).
-
-    :raises DataLoadError: unknown extension, unreadable file, syntax error, or no triples.
+    :param error: what a bad file is (``ScenarioError`` when scenarios are read).
+    :raises DataLoadError: (or ``error``) unknown extension, unreadable file, syntax error, no triples.
     """
-    from pyoxigraph import RdfFormat, parse
+    from pyoxigraph import parse
 
     source = str(path)
-    suffix = path.suffix.lower()
-    if suffix not in RDF_FILE_FORMATS:
-        raise DataLoadError(
-            f"unknown file type {suffix or '(no extension)'!r}",
-            source=source,
-            hint="validate takes RDF (.ttl, .nt, .jsonld, .rdf, .owl) or a table (.csv, .tsv, .xlsx)",
-        )
-    rdflib_format, name = RDF_FILE_FORMATS[suffix]
-    ox_format = {"turtle": RdfFormat.TURTLE, "nt": RdfFormat.N_TRIPLES, "json-ld": RdfFormat.JSON_LD}.get(
-        rdflib_format, RdfFormat.RDF_XML
+    fmt = rdf_format_of(
+        path,
+        error=error,
+        hint=f"validate takes RDF ({', '.join(RDF_EXTENSIONS)}) or a table (.csv, .tsv, .xlsx)",
     )
     try:
-        count = sum(1 for _ in parse(path=source, format=ox_format))
+        graph = rdflib_graph(parse(path=source, format=fmt), error=error, source=source)
     except OSError as exc:
-        raise DataLoadError(f"cannot read: {exc.strerror}", source=source) from exc
+        raise error(f"cannot read: {exc.strerror}", source=source) from exc
     except SyntaxError as exc:
-        reason = str(exc.msg if exc.msg else exc)
-        reason = reason.split(" (", 1)[0] if reason.endswith(")") else reason
-        raise DataLoadError(f"not valid {name}: {reason}", source=source, line=exc.lineno) from exc
-    if count == 0:
-        raise DataLoadError(f"no data: the file holds no {name} triples", source=source)
-    return load_graph([path], error=DataLoadError)
+        raise parse_error(exc, error=error, source=source, syntax=fmt.name) from exc
+    if not graph:
+        raise error(f"no data: the file holds no {fmt.name} triples", source=source)
+    return graph
+
+
+def rdflib_graph(
+    triples: Iterable[Triple | Quad], *, error: type[ConcordError] = DataLoadError, source: str | None = None
+) -> Graph:
+    """Return what pyoxigraph parsed as one rdflib graph (the graphs of quads merged).
+
+    Plain literals stay plain (rdflib's ``Literal("x")``, as rdflib's own parsers give them), so
+    they equal the literals of the shapes.
+
+    :raises DataLoadError: (or ``error``) an RDF-star quoted triple, which rdflib cannot hold.
+    """
+    from pyoxigraph import BlankNode, Literal, NamedNode
+
+    def term(node: object) -> URIRef | BNode | RDFLiteral:
+        if isinstance(node, NamedNode):
+            return URIRef(node.value)
+        if isinstance(node, BlankNode):
+            return BNode(node.value)
+        if isinstance(node, Literal):
+            plain = node.language or node.datatype.value == _XSD_STRING
+            return RDFLiteral(
+                node.value, lang=node.language, datatype=None if plain else URIRef(node.datatype.value)
+            )
+        raise error("RDF-star quoted triples are not supported", source=source)
+
+    graph = Graph()
+    for triple in triples:
+        graph.add((term(triple.subject), term(triple.predicate), term(triple.object)))
+    return graph
 
 
 def validate_file(path: Path, kind: str = "scenario", *, table_format: TableFormat | None = None) -> Report:
@@ -198,7 +220,7 @@ def _table_graph(path: Path, kind: str, table_format: TableFormat | None) -> Gra
         raise DataLoadError(
             f"a table can be validated with --shapes scenario or registry, not {kind!r}",
             source=str(path),
-            hint="give RDF (.ttl, .nt, .jsonld, .rdf, .owl) for other shapes",
+            hint=f"give RDF ({', '.join(RDF_EXTENSIONS)}) for other shapes",
         )
     return classified_graph(path, classifier=classifier, table_format=table_format)
 

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from functools import cache
@@ -23,15 +23,14 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from concord_kg import __version__
 from concord_kg.classify import Classifier
-from concord_kg.errors import ConcordError, DataLoadError, InputErrors
+from concord_kg.errors import ConcordError, DataLoadError, InputErrors, parse_error
+from concord_kg.formats import GRAPH_MEDIA_TYPES, graph_format
 from concord_kg.validate import Report
 
 __all__ = ["bp", "init_app"]
 
 bp = Blueprint("api", __name__)
 
-#: RDF media types accepted by ``/api/validate`` (parsed by pyoxigraph).
-RDF_TYPES = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")
 #: Shapes ``/api/validate`` can use.
 SHAPES = ("scenario", "registry", "ontology")
 
@@ -129,8 +128,8 @@ def validate() -> Response:
     mimetype = request.mimetype
     if mimetype == "text/csv" and kind == "ontology":
         raise UnsupportedMediaType("ontology shapes validate RDF, not CSV")
-    if mimetype != "text/csv" and mimetype not in RDF_TYPES:
-        raise UnsupportedMediaType("send RDF (" + ", ".join(RDF_TYPES) + ") or text/csv")
+    if mimetype != "text/csv" and mimetype not in GRAPH_MEDIA_TYPES:
+        raise UnsupportedMediaType("send RDF (" + ", ".join(GRAPH_MEDIA_TYPES) + ") or text/csv")
     limit = int(current_app.config["MAX_VALIDATE_TRIPLES"])
     backend = current_app.extensions["concord"]
     return jsonify(backend.call(validate_body, request.get_data(), mimetype, kind, limit))
@@ -163,34 +162,31 @@ def _parse_rdf(body: bytes, media_type: str, limit: int) -> Graph:
     with a DTD is refused outright: entity expansion can make a few hundred bytes cost minutes.
     """
     import pyoxigraph as ox
-    from rdflib.term import BNode, Literal, URIRef
+
+    from concord_kg.validate import rdflib_graph
 
     if media_type == "application/ld+json":
         _refuse_remote_contexts(body)
     if media_type == "application/rdf+xml" and _declares_dtd(body):
         raise DataLoadError("RDF/XML with a DTD (<!DOCTYPE or <!ENTITY) is not accepted by this server")
 
-    def term(node: object) -> URIRef | BNode | Literal:
-        if isinstance(node, ox.NamedNode):
-            return URIRef(node.value)
-        if isinstance(node, ox.BlankNode):
-            return BNode(node.value)
-        if isinstance(node, ox.Literal):
-            datatype = None if node.language else URIRef(node.datatype.value)
-            return Literal(node.value, lang=node.language, datatype=datatype)
-        raise DataLoadError("RDF-star quoted triples are not accepted by /api/validate")
+    fmt = graph_format(media_type)
+    if fmt is None:
+        raise DataLoadError(f"unsupported RDF media type {media_type!r}")
 
-    graph = Graph()
-    try:
-        for count, quad in enumerate(ox.parse(body, format=ox.RdfFormat.from_media_type(media_type)), 1):
+    def capped(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[ox.Triple | ox.Quad]:
+        for count, triple in enumerate(triples, 1):
             if count > limit:
                 raise TooLargeToValidate(
                     f"the data has more than {limit:,} triples; this service validates at most {limit:,}",
                     hint="split the data, or run `concord-kg validate` locally",
                 )
-            graph.add((term(quad.subject), term(quad.predicate), term(quad.object)))
+            yield triple
+
+    try:
+        graph = rdflib_graph(capped(ox.parse(body, format=fmt)), source="request body")
     except SyntaxError as exc:
-        raise DataLoadError(f"the body is not valid {media_type}: {str(exc)[:300]}") from exc
+        raise parse_error(exc, error=DataLoadError, source="request body", syntax=fmt.name) from exc
     except RecursionError:
         raise DataLoadError("the data is nested too deeply") from None
     return graph
@@ -205,8 +201,6 @@ def _declares_dtd(body: bytes) -> bool:
 
 class TooLargeToValidate(ConcordError):
     """The data is larger than one validation request may take (SHACL runs in the request thread)."""
-
-    http_status = 413
 
 
 def _refuse_remote_contexts(body: bytes) -> None:

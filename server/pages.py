@@ -16,6 +16,7 @@ from rdflib import Graph
 
 from concord_kg.decision import DecisionModel, load_decision_model
 from concord_kg.errors import ConcordError, ScenarioError
+from concord_kg.formats import format_parameter
 from concord_kg.ontology import CKG, prefixes, resolve_term
 from concord_kg.saved_queries import (
     SavedQuery,
@@ -26,6 +27,7 @@ from concord_kg.saved_queries import (
 )
 from server.browse import breadcrumbs, taxonomy_tree, term_relations
 from server.decide import NOT_RECOVERED, model_offer, next_step, read_answers, step_link
+from server.problems import status_of
 from server.results import Job
 from server.terms import search_index
 
@@ -34,7 +36,7 @@ __all__ = ["bp", "init_app"]
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder=None)
 
 #: Download formats of a saved query's results: file suffix → media type.
-DOWNLOADS = {"csv": "text/csv", "json": "application/sparql-results+json", "tsv": "text/tab-separated-values"}
+DOWNLOADS = {suffix: format_parameter(suffix) for suffix in ("csv", "json", "tsv")}
 #: Rows shown in an HTML results table at most (downloads use the server's result cap).
 HTML_ROWS = 1000
 #: Saved queries offered as example tabs in the SPARQL editor.
@@ -128,7 +130,7 @@ def _query_page(name: str) -> tuple[str, int]:
         try:
             table = _run(query, given, "application/sparql-results+json", HTML_ROWS)
         except ConcordError as exc:
-            error, status = exc.message, exc.http_status
+            error, status = exc.message, status_of(exc)
     page = render_template(
         "pages/query.html", query=query, values=values, given=given, table=table, error=error
     )

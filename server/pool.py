@@ -31,8 +31,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from concord_kg.errors import ConcordError, ForbiddenQueryError, QueryError, StoreError
-from server.results import Answer, Job, NotAcceptableAnswer, execute
+from concord_kg.errors import ConcordError, QueryError, StoreError
+from server.results import Answer, Job, execute
 
 __all__ = ["QueryTimeout", "PoolBusy", "WorkerDied", "WorkerPool"]
 
@@ -42,19 +42,13 @@ _LOG = logging.getLogger(__name__)
 class QueryTimeout(StoreError):
     """A query ran past the time limit and was stopped."""
 
-    http_status = 503
-
 
 class PoolBusy(StoreError):
     """Every worker stayed busy for the whole time limit; the query was not started."""
 
-    http_status = 503
-
 
 class WorkerDied(StoreError):
     """A worker stopped in the middle of a job (out of memory, or crashed); it was replaced."""
-
-    http_status = 503
 
 
 #: Seconds a writer may compact after a committed update before it is replaced.
@@ -65,11 +59,10 @@ class _Committed(Exception):  # noqa: N818 - a signal, not an error
     """The update committed but its writer was replaced while compacting (the answer is still ok)."""
 
 
-#: What a worker's error kind becomes in the server.
+#: What a worker's error kind becomes in the server, for failures that are no :class:`ConcordError`
+#: (those cross as they are, so the server answers them by their class: ``server.problems``).
 _ERRORS: dict[str, type[ConcordError]] = {
     "query": QueryError,
-    "forbidden": ForbiddenQueryError,
-    "not-acceptable": NotAcceptableAnswer,
     "memory": WorkerDied,
     "store": StoreError,
 }
@@ -232,14 +225,13 @@ class WorkerPool:
             status, payload = self._run_once(message)  # an update is never run twice
         if status == "ok":
             return payload
-        kind, text, hint, status = payload
+        if status == "raise":
+            raise payload  # the worker's ConcordError itself (e.g. a 413 from a capped parse in a call)
+        kind, text = payload
         error = _ERRORS.get(kind, StoreError)
         if error is StoreError:
             text = f"the store failed: {text}"
-        raised = error(text, hint=hint)
-        if status:
-            raised.http_status = status  # e.g. 413 from a capped parse in a call
-        raise raised
+        raise error(text)
 
     def _run_once(self, message: tuple[str, Any]) -> tuple[str, Any]:
         worker = self._take()
@@ -402,17 +394,17 @@ def _serve(
                     raise
                 # A writer (an update, or `concord-kg load`) compacted files away since this worker
                 # opened the store; a fresh process sees the current files.
-                conn.send(("error", ("stale", str(exc), None, None)))
+                conn.send(("error", ("stale", str(exc))))
                 return
             conn.send(("ok", answer))
         except ConcordError as exc:
-            conn.send(("error", (_kind(exc), exc.message, exc.hint, exc.http_status)))
+            _send_error(conn, exc)
         except MemoryError:
-            conn.send(("error", ("memory", "the job needed more memory than a worker may use", None, None)))
+            conn.send(("error", ("memory", "the job needed more memory than a worker may use")))
         except (RuntimeError, OSError) as exc:  # pyoxigraph evaluation errors (e.g. a failed fetch)
-            conn.send(("error", ("query", f"evaluation failed: {exc}", None, None)))
+            conn.send(("error", ("query", f"evaluation failed: {exc}")))
         except Exception as exc:  # noqa: BLE001 - the worker must answer whatever happens
-            conn.send(("error", ("store", f"{type(exc).__name__}: {exc}", None, None)))
+            conn.send(("error", ("store", f"{type(exc).__name__}: {exc}")))
 
 
 def _settled(store: Any) -> Any:
@@ -426,9 +418,9 @@ def _settled(store: Any) -> Any:
     return store
 
 
-def _kind(error: ConcordError) -> str:
-    """Name an error's kind for the trip back to the server (see ``_ERRORS``)."""
-    for kind, cls in _ERRORS.items():
-        if type(error) is cls:
-            return kind
-    return "forbidden" if isinstance(error, ForbiddenQueryError) else "query"
+def _send_error(conn: Connection, error: ConcordError) -> None:
+    """Send a user error back as it is (class, message, where); if it cannot be pickled, its text."""
+    try:
+        conn.send(("raise", error))
+    except Exception:  # noqa: BLE001 - e.g. an attribute holding an unpicklable object
+        conn.send(("error", ("query", str(error))))

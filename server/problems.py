@@ -1,4 +1,8 @@
-"""Answer every error as an RFC 9457 problem document (``application/problem+json``), never a traceback."""
+"""Answer every error as an RFC 9457 problem document (``application/problem+json``), never a traceback.
+
+The one place an error class becomes an HTTP status (:data:`STATUS`): the library's errors say
+what is wrong and where, the server decides how that is answered.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,49 @@ import re
 from flask import Flask, Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
-from concord_kg.errors import ConcordError, InputErrors
+from concord_kg.errors import (
+    ConcordError,
+    ForbiddenQueryError,
+    InputErrors,
+    ReasonerError,
+    ScenarioError,
+    StoreError,
+    UnknownTermError,
+)
+from server.api import TooLargeToValidate
+from server.results import NotAcceptableAnswer
 
-__all__ = ["PROBLEM_TYPE", "problem", "init_app"]
+__all__ = ["PROBLEM_TYPE", "STATUS", "problem", "status_of", "init_app"]
 
 #: Media type of problem documents.
 PROBLEM_TYPE = "application/problem+json"
 #: Base of the ``type`` IRIs of the project's own problems.
 _TYPE_BASE = "https://w3id.org/concord-kg/problems/"
+
+#: HTTP status of each kind of error; an error takes the status of its nearest class listed here.
+STATUS: dict[type[ConcordError], int] = {
+    ConcordError: 400,  # bad input: syntax, unknown file type, malformed query...
+    ScenarioError: 422,  # well-formed but invalid data
+    UnknownTermError: 404,
+    ForbiddenQueryError: 403,  # read-only, SERVICE, LOAD
+    NotAcceptableAnswer: 406,
+    TooLargeToValidate: 413,
+    StoreError: 503,  # the store is locked or down, a query timed out, a worker died
+    ReasonerError: 503,
+}
+
+
+def status_of(error: ConcordError) -> int:
+    """Return the HTTP status that answers ``error``; several errors at once take the highest.
+
+    >>> status_of(UnknownTermError("no term 'x'"))
+    404
+    >>> status_of(InputErrors([ConcordError("bad syntax"), ScenarioError("bad value")]))
+    422
+    """
+    if isinstance(error, InputErrors):
+        return max(status_of(e) for e in error.errors)
+    return next(STATUS[cls] for cls in type(error).__mro__ if cls in STATUS)
 
 
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", **extra: object) -> Response:
@@ -35,7 +74,7 @@ def _concord_error(exc: ConcordError) -> Response:
         ]
         extra["term"] = None
     return problem(
-        exc.http_status,
+        status_of(exc),
         words[0].upper() + words[1:],
         str(exc),
         type_=_TYPE_BASE + words.replace(" ", "-"),

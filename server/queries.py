@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
+from concord_kg.formats import GRAPH_MEDIA_TYPES, SOLUTION_MEDIA_TYPES
 from concord_kg.saved_queries import SavedQuery, bind_params, list_saved_queries, load_saved_query
 from server.guard import analyse_query, check_graphs
-from server.results import GRAPH_TYPES, SOLUTION_TYPES, Job
+from server.results import Job
 from server.sparql import answer_job, negotiate
 
 __all__ = ["bp", "init_app"]
@@ -63,7 +64,7 @@ def run(name: str) -> Response:
     graph_form = analysis.form in ("CONSTRUCT", "DESCRIBE")
     job = Job(
         query=query.text,
-        media_type=negotiate(GRAPH_TYPES if graph_form else SOLUTION_TYPES),
+        media_type=negotiate(GRAPH_MEDIA_TYPES if graph_form else SOLUTION_MEDIA_TYPES),
         max_results=int(current_app.config["MAX_RESULTS"]),
         substitutions=substitutions,
     )

@@ -18,6 +18,7 @@ from concord_kg.classify import Classifier
 from concord_kg.cohort_chart import render_chart
 from concord_kg.errors import ConcordError, InputErrors, ScenarioError
 from concord_kg.registry import Linkage, read_extract, summary_rows
+from server.problems import status_of
 
 __all__ = ["bp", "init_app"]
 
@@ -56,7 +57,7 @@ def upload() -> Response | tuple[str, int]:
     except ConcordError as exc:
         if fmt != "html":
             raise
-        return render_template("pages/registry.html", result=None, errors=[str(exc)]), exc.http_status
+        return render_template("pages/registry.html", result=None, errors=[str(exc)]), status_of(exc)
     if fmt != "html":
         return Response(render_chart(linkage, _classifier(), fmt), mimetype=FORMATS[fmt])
     svg = render_chart(linkage, _classifier(), "svg")

@@ -19,39 +19,15 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from concord_kg.errors import ConcordError
+from concord_kg.formats import GRAPH_MEDIA_TYPES, SOLUTION_MEDIA_TYPES, graph_format, results_format
 from server.guard import check_query
 
 __all__ = [
-    "SOLUTION_TYPES",
-    "GRAPH_TYPES",
     "Job",
     "Answer",
     "NotAcceptableAnswer",
     "execute",
 ]
-
-#: Media types for SELECT/ASK results, the default first.
-SOLUTION_TYPES = (
-    "application/sparql-results+json",
-    "application/json",
-    "application/sparql-results+xml",
-    "application/xml",
-    "text/csv",
-    "text/tab-separated-values",
-)
-#: Media types for CONSTRUCT/DESCRIBE results, the default first.
-GRAPH_TYPES = (
-    "text/turtle",
-    "application/n-triples",
-    "application/rdf+xml",
-    "application/ld+json",
-)
-_GRAPH_FORMATS = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-}
 
 
 @dataclass(frozen=True)
@@ -78,8 +54,6 @@ class Job:
 
 class NotAcceptableAnswer(ConcordError):
     """The answer's kind (solutions or a graph) has no format the client accepts."""
-
-    http_status = 406
 
 
 @dataclass(frozen=True)
@@ -109,7 +83,7 @@ def execute(store: object, job: Job) -> Answer:
         base_iri=job.base_iri,
     )
     if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
-        media_type = _acceptable(job.media_type, SOLUTION_TYPES)
+        media_type = _acceptable(job.media_type, SOLUTION_MEDIA_TYPES)
         if isinstance(result, ox.QueryBoolean):
             return Answer(result.serialize(format=_results_format(media_type)) or b"", media_type)
         variables = [v.value for v in result.variables]
@@ -118,11 +92,11 @@ def execute(store: object, job: Job) -> Answer:
         rows = rows[: job.max_results]
         body = _solutions(variables, rows, media_type, truncated)
         return Answer(body, media_type, truncated, len(rows))
-    media_type = _acceptable(job.graph_media_type or job.media_type, GRAPH_TYPES)
+    media_type = _acceptable(job.graph_media_type or job.media_type, GRAPH_MEDIA_TYPES)
     triples = list(itertools.islice(iter(result), job.max_results + 1))  # type: ignore[call-overload]
     truncated = len(triples) > job.max_results
     triples = triples[: job.max_results]
-    fmt = _GRAPH_FORMATS[media_type]
+    fmt = _graph_format(media_type)
     body = ox.serialize(triples, format=fmt, prefixes=_prefixes(fmt)) or b""
     return Answer(body, media_type, truncated, len(triples))
 
@@ -134,32 +108,36 @@ def _acceptable(media_type: str | None, supported: tuple[str, ...]) -> str:
 
 
 def _prefixes(fmt: ox.RdfFormat) -> dict[str, str] | None:
-    if fmt is not ox.RdfFormat.TURTLE:
+    if fmt != ox.RdfFormat.TURTLE:
         return None
     from concord_kg.ontology import prefixes
 
     return {k: v for k, v in prefixes().items() if k}
 
 
+def _graph_format(media_type: str) -> ox.RdfFormat:
+    fmt = graph_format(media_type)
+    if fmt is None:  # only media types of GRAPH_MEDIA_TYPES get here
+        raise NotAcceptableAnswer(f"no RDF syntax is {media_type}")
+    return fmt
+
+
 def _results_format(media_type: str) -> ox.QueryResultsFormat:
-    if media_type in ("application/sparql-results+json", "application/json"):
-        return ox.QueryResultsFormat.JSON
-    if media_type in ("application/sparql-results+xml", "application/xml"):
-        return ox.QueryResultsFormat.XML
-    if media_type == "text/csv":
-        return ox.QueryResultsFormat.CSV
-    return ox.QueryResultsFormat.TSV
+    fmt = results_format(media_type)
+    if fmt is None:  # only media types of SOLUTION_MEDIA_TYPES get here
+        raise NotAcceptableAnswer(f"no SPARQL results format is {media_type}")
+    return fmt
 
 
 def _solutions(
     variables: Sequence[str], rows: Sequence[ox.QuerySolution], media_type: str, truncated: bool
 ) -> bytes:
     fmt = _results_format(media_type)
-    if fmt is ox.QueryResultsFormat.JSON:
+    if fmt == ox.QueryResultsFormat.JSON:
         return _json(variables, rows, truncated)
-    if fmt is ox.QueryResultsFormat.XML:
+    if fmt == ox.QueryResultsFormat.XML:
         return _xml(variables, rows)
-    if fmt is ox.QueryResultsFormat.CSV:
+    if fmt == ox.QueryResultsFormat.CSV:
         return _csv(variables, rows)
     return _tsv(variables, rows)
 

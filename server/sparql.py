@@ -29,9 +29,15 @@ from werkzeug.exceptions import (
 )
 
 from concord_kg.errors import ForbiddenQueryError
+from concord_kg.formats import (
+    GRAPH_MEDIA_TYPES,
+    SOLUTION_MEDIA_TYPES,
+    format_parameter,
+    rdflib_format,
+)
 from server.backend import Backend
 from server.guard import normalise_newlines
-from server.results import GRAPH_TYPES, SOLUTION_TYPES, Job
+from server.results import Job
 
 __all__ = ["bp", "init_app", "negotiate", "answer_job", "endpoint_url", "public_url"]
 
@@ -43,26 +49,6 @@ FORMATS = Namespace("http://www.w3.org/ns/formats/")
 #: Base URL when ``PUBLIC_URL`` is not set (an app made by ``create_app`` alone, as in tests);
 #: ``concord-kg serve`` sets it to the address it listens on.
 _FALLBACK_URL = "http://localhost/"
-#: ``format=`` parameter values some clients send instead of an ``Accept`` header.
-_FORMAT_PARAM = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "turtle": "text/turtle",
-    "ttl": "text/turtle",
-    "nt": "application/n-triples",
-    "ntriples": "application/n-triples",
-    "rdfxml": "application/rdf+xml",
-    "jsonld": "application/ld+json",
-    "json-ld": "application/ld+json",
-}
-_RDFLIB_FORMATS = {
-    "text/turtle": "turtle",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "xml",
-    "application/ld+json": "json-ld",
-}
 _SD_FORMATS = (
     FORMATS.SPARQL_Results_JSON,
     FORMATS.SPARQL_Results_XML,
@@ -151,8 +137,8 @@ def _query(operation: _Operation) -> Response:
     backend = _backend()
     job = Job(
         query=operation.text,
-        media_type=negotiate(SOLUTION_TYPES, strict=False),
-        graph_media_type=negotiate(GRAPH_TYPES, strict=False),
+        media_type=negotiate(SOLUTION_MEDIA_TYPES, strict=False),
+        graph_media_type=negotiate(GRAPH_MEDIA_TYPES, strict=False),
         max_results=int(current_app.config["MAX_RESULTS"]),
         default_graph=operation.default_graph,
         named_graphs=operation.named_graphs,
@@ -160,7 +146,9 @@ def _query(operation: _Operation) -> Response:
         known_graphs=tuple(backend.graphs()),  # the guard runs where the query runs, under its limits
     )
     if job.media_type is None and job.graph_media_type is None:
-        raise NotAcceptable("this answer can be given as: " + ", ".join(SOLUTION_TYPES + GRAPH_TYPES))
+        raise NotAcceptable(
+            "this answer can be given as: " + ", ".join(SOLUTION_MEDIA_TYPES + GRAPH_MEDIA_TYPES)
+        )
     return answer_job(job)
 
 
@@ -189,7 +177,7 @@ def negotiate(supported: tuple[str, ...], *, strict: bool = True) -> str | None:
     """
     wanted = request.values.get("format")
     if wanted:
-        media_type = _FORMAT_PARAM.get(wanted.lower(), wanted)
+        media_type = format_parameter(wanted)
         if media_type in supported:
             return media_type
     elif not request.accept_mimetypes:
@@ -252,7 +240,7 @@ def endpoint_url() -> str:
 
 def _service_description() -> Response:
     """Describe the endpoint (``sd:Service``) in Turtle or another RDF format by ``Accept``."""
-    media_type = negotiate(GRAPH_TYPES)
+    media_type = negotiate(GRAPH_MEDIA_TYPES)
     graph = Graph()
     graph.bind("sd", SD)
     graph.bind("formats", FORMATS)
@@ -281,7 +269,7 @@ def _service_description() -> Response:
         graph.add((dataset, SD.namedGraph, named))
         graph.add((named, RDF.type, SD.NamedGraph))
         graph.add((named, SD.name, URIRef(iri)))
-    body = graph.serialize(format=_RDFLIB_FORMATS[media_type], encoding="utf-8")
+    body = graph.serialize(format=rdflib_format(media_type), encoding="utf-8")
     response = Response(body, mimetype=media_type)
     response.vary.add("Accept")
     return response

@@ -14,6 +14,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from concord_kg.errors import QueryError
+from concord_kg.formats import GRAPH_MEDIA_TYPES, rdflib_format
 from concord_kg.harmonise import normalise as harmonise_normalise
 from concord_kg.ontology import CKG, prefixes, resolve_term
 from server.sparql import negotiate
@@ -22,20 +23,8 @@ __all__ = ["bp", "init_app", "normalise", "SearchIndex"]
 
 bp = Blueprint("terms", __name__, template_folder="templates")
 
-#: Media types of a term page, the default (for browsers) first.
-TERM_TYPES = (
-    "text/html",
-    "text/turtle",
-    "application/ld+json",
-    "application/n-triples",
-    "application/rdf+xml",
-)
-_RDFLIB = {
-    "text/turtle": "turtle",
-    "application/ld+json": "json-ld",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "xml",
-}
+#: Media types of a term page, the default (for browsers) first, then the RDF syntaxes.
+TERM_TYPES = ("text/html", *GRAPH_MEDIA_TYPES)
 _MATCHES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
 
 
@@ -162,7 +151,7 @@ def term(key: str) -> Response:
     if media_type != "text/html":
         description = _description(graph, iri)
         kwargs = {"context": prefixes()} if media_type == "application/ld+json" else {}
-        body = description.serialize(format=_RDFLIB[media_type], encoding="utf-8", **kwargs)
+        body = description.serialize(format=rdflib_format(media_type), encoding="utf-8", **kwargs)
         response = Response(body, mimetype=media_type)
     else:
         response = Response(render_template("term.html", term=_page(graph, iri)), mimetype="text/html")

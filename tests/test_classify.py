@@ -179,7 +179,7 @@ def test_unparsable_rdf_exits_2(tmp_path: Path) -> None:
     src = _write(tmp_path, "<urn:a> <urn:b> .", "bad.ttl")
     result = CliRunner().invoke(main, ["classify", str(src)])
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"{src}: unparsable RDF")
+    assert result.stderr.startswith(f"{src}:1: not valid Turtle: ")
 
 
 def test_allow_partial_adds_candidates_column(tmp_path: Path) -> None:

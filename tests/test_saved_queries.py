@@ -445,7 +445,9 @@ def test_unknown_query_name() -> None:
     with pytest.raises(UnknownQueryError) as info:
         load_saved_query("no-such-query")
     assert isinstance(info.value, QueryError) and isinstance(info.value, UnknownTermError)
-    assert info.value.http_status == 404
+    from server.problems import status_of
+
+    assert status_of(info.value) == 404
 
 
 def test_query_name_cannot_leave_the_folder() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
 
+from concord_kg.errors import QueryError, StoreError
 from concord_kg.store import ONTOLOGY_GRAPH, RemoteStore, data_graph, ensure_ontology
 from tests.server.conftest import Listener, free_port, wait_for
 from tests.server.test_live import fetch, query_url
@@ -123,3 +124,14 @@ def test_saved_queries_give_the_same_rows_on_a_remote_store(oxigraph: str, tmp_p
 
 def _rows(result) -> list[list[tuple[str, str]]]:
     return [[(v.value, str(s[v])) for v in result.variables if s[v] is not None] for s in result]
+
+
+def test_remote_store_errors_keep_the_server_answer(oxigraph: str) -> None:
+    """An HTTP error keeps its status and what the server said, not only the exception's type."""
+    missing = RemoteStore(oxigraph.removesuffix("/query") + "/nothing-here")
+    with pytest.raises(StoreError) as caught:
+        missing.query("ASK {}")
+    assert "HTTP 404: POST /nothing-here is not supported by this server" in str(caught.value)
+    with pytest.raises(QueryError) as caught:
+        RemoteStore(oxigraph).query("SELECT * WHERE { ?s ?p }")
+    assert str(caught.value).startswith("the endpoint refused the query: HTTP 400: error at 1:25: expected")
