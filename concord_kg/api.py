@@ -141,6 +141,7 @@ def run_query(
     :param params: parameter values as ``concord-kg query -p`` takes them.
     :param data: RDF files or scenario tables to load first, as ``query --data``.
     :raises QueryError: no such query or parameter, or a bad value.
+    :raises DataLoadError: a data file has an unknown extension or does not parse.
     """
     from concord_kg.saved_queries import run_saved_query
     from concord_kg.store import memory_store

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from concord_kg.errors import MappingError
-from concord_kg.files import current_umask
+from concord_kg.files import atomic_path
 from concord_kg.tables import XLSX_SUFFIXES, TableFormat, open_table
 
 __all__ = ["count_column", "iter_rows", "write_harmonised", "NEW_COLUMNS"]
@@ -102,27 +100,15 @@ def write_harmonised(
     :param advance: called with a number of rows written, for a progress bar.
     :returns: the number of data rows written.
     """
-    folder = out.parent if str(out.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".partial")
-    os.close(fd)
-    try:
-        with iter_rows(path, sheet=sheet, table_format=table_format) as reader:
-            header = next(reader, None)
-            if header is None:
-                raise MappingError("empty file: expected a header row", source=str(path), line=1)
-            at = _column_index(header, column, str(path))
-            added = [f"{column}_{suffix}" for suffix in NEW_COLUMNS]
-            new_header = [*header[: at + 1], *added, *header[at + 1 :]]
-            rows = _with_columns(reader, at, lookup)
-            written = (_write_xlsx if _is_xlsx(out) else _write_csv)(Path(tmp), new_header, rows, advance)
-        os.chmod(tmp, 0o666 & ~current_umask())  # as a plain open() would create it
-        os.replace(tmp, out)
-        return written
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(out) as tmp, iter_rows(path, sheet=sheet, table_format=table_format) as reader:
+        header = next(reader, None)
+        if header is None:
+            raise MappingError("empty file: expected a header row", source=str(path), line=1)
+        at = _column_index(header, column, str(path))
+        added = [f"{column}_{suffix}" for suffix in NEW_COLUMNS]
+        new_header = [*header[: at + 1], *added, *header[at + 1 :]]
+        rows = _with_columns(reader, at, lookup)
+        return (_write_xlsx if _is_xlsx(out) else _write_csv)(tmp, new_header, rows, advance)
 
 
 _STEP = 10_000

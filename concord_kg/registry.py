@@ -31,7 +31,7 @@ from concord_kg.files import write_atomic, write_atomic_bytes
 from concord_kg.ontology import CKG
 from concord_kg.orphanet import ORPHANET_LICENCE, CodeList, hpo_orphanet_codes
 from concord_kg.scenarios import Scenario, read_csv_scenarios
-from concord_kg.tables import TableFormat
+from concord_kg.tables import TableFormat, TableSource
 from concord_kg.validate import Report, load_shapes, validate_graph
 
 __all__ = [
@@ -221,14 +221,16 @@ def code_check(codes: CodeList) -> Callable[[str], str | None]:
 
 
 def link_registry(
-    path: Path,
+    path: TableSource,
     *,
+    name: str | None = None,
     classifier: Classifier | None = None,
     ordo: CodeList | None = None,
     table_format: TableFormat | None = None,
 ) -> Linkage:
     """Read a registry extract, check its ORPHAcodes, classify each patient's scenario.
 
+    :param path: a table file, or an open binary stream named ``name`` in errors.
     :param ordo: the diseases the codes must name (default: the Orphanet diseases embedded in hpo3,
         :func:`concord_kg.orphanet.hpo_orphanet_codes`); names and obsolescence are added.
     :raises InputErrors: bad rows (malformed or unknown ORPHAcode, value not yes/no, blank value,
@@ -241,6 +243,7 @@ def link_registry(
         read_csv_scenarios(
             path,
             classifier.decision,
+            name=name,
             id_column=ID_COLUMN,
             checks={ORPHACODE_COLUMN: code_check(codes)},
             blank_hint=None,

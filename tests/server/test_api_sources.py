@@ -1,0 +1,78 @@
+"""``/api/classify`` and ``/api/validate`` read the request in memory; errors reach the client as raised."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from server.api import validate_body
+
+ROOT = Path(__file__).parent.parent.parent
+COLUMNS = (
+    "id",
+    "access_to_specialist_centre",
+    "lives_near_specialist_centre",
+    "can_travel",
+    "can_coordinate_own_care",
+    "clear_who_to_see",
+)
+
+
+def _item(ident: str, answer: str = "yes") -> dict[str, str]:
+    return {"id": ident, **dict.fromkeys(COLUMNS[1:], answer)}
+
+
+@pytest.fixture
+def no_temporary_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the temporary folder at a path that does not exist: any temporary file fails."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+
+
+def test_classify_needs_no_temporary_file(client: FlaskClient, no_temporary_folder: None) -> None:
+    response = client.post("/api/classify", json=[_item("a"), _item("b", "no")])
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert [r["model"] for r in response.get_json()] == ["M1", "M10"]
+
+
+def test_validate_csv_needs_no_temporary_file(no_temporary_folder: None) -> None:
+    body = (",".join(COLUMNS) + "\n" + ",".join(_item("a").values()) + "\n").encode()
+    assert validate_body(body, "text/csv", "scenario", 1000)["conforms"] is True
+    registry = (ROOT / "examples" / "registry.csv").read_bytes()
+    assert validate_body(registry, "text/csv", "registry", 100_000)["conforms"] is True
+
+
+def test_classify_counts_the_errors_past_the_listed_ones(client: FlaskClient) -> None:
+    """Every error is counted, not only the listed ones (the errors reach the client as raised)."""
+    items = [_item(f"p{n}", "maybe") for n in range(60)]
+    response = client.post("/api/classify", json=items)
+    assert response.status_code == 422
+    body = response.get_json()
+    assert len(body["errors"]) == 50
+    assert body["detail"].endswith("… and 250 more errors (60 rows affected)")
+    assert body["errors"][0]["source"] == "item 0" and body["errors"][-1]["source"] == "item 9"
+    assert all("line" not in error or error["line"] is None for error in body["errors"])
+
+
+def test_classify_blank_hint_names_the_query_parameter(client: FlaskClient) -> None:
+    response = client.post("/api/classify", json=[_item("a") | {"can_travel": ""}])
+    assert response.status_code == 422
+    detail = response.get_json()["errors"][0]["detail"]
+    assert detail == "column can_travel: blank value (use ?allow_partial=true to accept unknowns)"
+
+
+def test_classify_reads_the_union_of_the_objects_keys(client: FlaskClient) -> None:
+    first, second = _item("a"), _item("b") | {"note": "kept"}
+    response = client.post("/api/classify", json=[first, second])
+    assert response.status_code == 200
+    assert [r.get("extra") for r in response.get_json()] == [{"note": ""}, {"note": "kept"}]
+
+
+def test_validate_csv_errors_name_the_request_body(client: FlaskClient) -> None:
+    body = (",".join(COLUMNS) + "\n" + ",".join(_item("a", "maybe").values()) + "\n").encode()
+    response = client.post("/api/validate", data=body, content_type="text/csv")
+    assert response.status_code == 422
+    details = response.get_json()["detail"].splitlines()
+    assert len(details) == 5 and all(d.startswith("request body:2: column ") for d in details)
