@@ -1,12 +1,15 @@
-"""``/api/classify`` and ``/api/validate`` read the request in memory; errors reach the client as raised."""
+"""The API and the harmonise page read requests in memory (no temporary files); errors come as raised."""
 
 from __future__ import annotations
 
+import io
+import re
 import tempfile
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from server.api import validate_body
 
@@ -76,3 +79,32 @@ def test_validate_csv_errors_name_the_request_body(client: FlaskClient) -> None:
     assert response.status_code == 422
     details = response.get_json()["detail"].splitlines()
     assert len(details) == 5 and all(d.startswith("request body:2: column ") for d in details)
+
+
+def _harmonise(client: FlaskClient, data: bytes, name: str, **fields: str) -> TestResponse:
+    form = {"file": (io.BytesIO(data), name), **fields}
+    return client.post("/harmonise", data=form, content_type="multipart/form-data")
+
+
+def test_harmonise_page_needs_no_temporary_file(client: FlaskClient, no_temporary_folder: None) -> None:
+    dataset = (ROOT / "examples" / "dataset.csv").read_bytes()
+    page = _harmonise(client, dataset, "survey.csv", column="who_coordinates_your_care")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    packed = re.search(r'name="data" value="([^"]+)"', page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    form = {
+        "data": packed,
+        "filename": "survey.csv",
+        "column": "who_coordinates_your_care",
+        "format": "dataset",
+    }
+    download = client.post("/harmonise/download", data=form)
+    assert download.status_code == 200
+    header = download.get_data(as_text=True).splitlines()[0]
+    assert "who_coordinates_your_care,who_coordinates_your_care_notation" in header
+
+
+def test_harmonise_page_errors_name_the_uploaded_file(client: FlaskClient) -> None:
+    page = _harmonise(client, b"role\ncaf\xe9\n", "survey.csv", column="role")
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert "survey.csv:2" in text and tempfile.gettempdir() not in text
