@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from concord_kg.errors import MappingError
 from concord_kg.files import atomic_path
-from concord_kg.tables import XLSX_SUFFIXES, TableFormat, TableSource, open_table
+from concord_kg.tables import XLSX_SUFFIXES, TableFormat, TableSource, open_table, source_name
 
 __all__ = ["count_column", "iter_rows", "write_harmonised", "NEW_COLUMNS"]
 
@@ -51,13 +51,6 @@ def iter_rows(
         fmt = replace(fmt, sheet=sheet)
     with open_table(path, name=name, table_format=fmt, error=MappingError, typed=True) as table:
         yield itertools.chain([table.header], table.rows)
-
-
-def _source(path: TableSource, name: str | None) -> str:
-    """Name a table in errors as :func:`concord_kg.tables.open_table` does."""
-    if name is not None:
-        return name
-    return str(path) if isinstance(path, Path) else str(getattr(path, "name", "stream"))
 
 
 def _column_index(header: list[Any], column: str, source: str) -> int:
@@ -91,7 +84,7 @@ def count_column(
     """
     counts: Counter[str] = Counter()
     rows = 0
-    source = _source(path, name)
+    source = source_name(path, name)
     with iter_rows(path, name=name, sheet=sheet, table_format=table_format) as reader:
         header = next(reader, None)
         if header is None:
@@ -141,7 +134,7 @@ def write_harmonised(
                 table_format=table_format,
                 advance=advance,
             )
-    source = _source(path, name)
+    source = source_name(path, name)
     with iter_rows(path, name=name, sheet=sheet, table_format=table_format) as reader:
         header = next(reader, None)
         if header is None:

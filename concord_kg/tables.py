@@ -22,6 +22,7 @@ from concord_kg.errors import ConcordError, InputErrors, ScenarioError
 __all__ = [
     "TableFormat",
     "TableSource",
+    "source_name",
     "Table",
     "open_table",
     "DELIMITERS",
@@ -126,6 +127,17 @@ def sniff_delimiter(header_line: str, expected: Sequence[str] = ()) -> str:
     return max(DELIMITERS, key=score)
 
 
+def source_name(source: TableSource, name: str | None = None) -> str:
+    """Return what errors call ``source``: ``name`` if given, else the path, the stream's name or ``stream``.
+
+    >>> source_name(Path("a.csv")), source_name(io.BytesIO(b""), "upload.csv"), source_name(io.BytesIO(b""))
+    ('a.csv', 'upload.csv', 'stream')
+    """
+    if name is not None:
+        return name
+    return str(source) if isinstance(source, Path) else str(getattr(source, "name", "stream"))
+
+
 @contextmanager
 def open_table(
     source: TableSource,
@@ -149,8 +161,7 @@ def open_table(
     :raises InputErrors: the source is empty, not decodable, or not a readable CSV/XLSX table.
     """
     fmt = table_format or TableFormat()
-    if name is None:
-        name = str(source) if isinstance(source, Path) else str(getattr(source, "name", "stream"))
+    name = source_name(source, name)
     if Path(name).suffix.lower() in XLSX_SUFFIXES:
         with _open_xlsx(source, name, fmt.sheet, error, typed=typed) as table:
             yield table

@@ -108,3 +108,29 @@ def test_harmonise_page_errors_name_the_uploaded_file(client: FlaskClient) -> No
     assert page.status_code == 400
     text = page.get_data(as_text=True)
     assert "survey.csv:2" in text and tempfile.gettempdir() not in text
+
+
+def _registry(
+    client: FlaskClient, extract: tuple[bytes, str], answers: tuple[bytes, str] | None = None
+) -> TestResponse:
+    form = {"extract": (io.BytesIO(extract[0]), extract[1])}
+    if answers is not None:
+        form["answers"] = (io.BytesIO(answers[0]), answers[1])
+    return client.post("/registry", data=form, content_type="multipart/form-data")
+
+
+def test_registry_page_needs_no_temporary_file(client: FlaskClient, no_temporary_folder: None) -> None:
+    fhir = ROOT / "examples" / "fhir"
+    extract = ((fhir / "registry-phenopackets.json").read_bytes(), "cohort.json")
+    response = _registry(client, extract, ((fhir / "registry-answers.csv").read_bytes(), "answers.csv"))
+    assert response.status_code == 200 and "<h2>20 patients</h2>" in response.get_data(as_text=True)
+
+
+def test_registry_page_errors_name_the_uploaded_answers(client: FlaskClient) -> None:
+    fhir = ROOT / "examples" / "fhir"
+    answers = (fhir / "registry-answers.csv").read_bytes().replace(b",yes,", b",maybe,", 1)
+    extract = ((fhir / "registry-phenopackets.json").read_bytes(), "cohort.json")
+    response = _registry(client, extract, (answers, "my answers.csv"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "my answers.csv:2: column " in page and tempfile.gettempdir() not in page
