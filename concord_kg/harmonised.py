@@ -65,6 +65,22 @@ def _column_index(header: list[Any], column: str, source: str) -> int:
     return names.index(column)
 
 
+@contextmanager
+def _column_rows(
+    path: TableSource, column: str, name: str | None, sheet: str | None, table_format: TableFormat | None
+) -> Iterator[tuple[list[Any], int, Iterator[list[Any]]]]:
+    """Open a table and yield its header, the position of ``column`` in it, and the data rows.
+
+    :raises MappingError: empty file, or no such column (the error lists the columns).
+    """
+    source = source_name(path, name)
+    with iter_rows(path, name=name, sheet=sheet, table_format=table_format) as reader:
+        header = next(reader, None)
+        if header is None:
+            raise MappingError("empty file: expected a header row", source=source, line=1)
+        yield header, _column_index(header, column, source), reader
+
+
 def _cell(row: list[Any], at: int) -> str:
     return "" if at >= len(row) or row[at] is None else str(row[at]).strip()
 
@@ -84,12 +100,7 @@ def count_column(
     """
     counts: Counter[str] = Counter()
     rows = 0
-    source = source_name(path, name)
-    with iter_rows(path, name=name, sheet=sheet, table_format=table_format) as reader:
-        header = next(reader, None)
-        if header is None:
-            raise MappingError("empty file: expected a header row", source=source, line=1)
-        at = _column_index(header, column, source)
+    with _column_rows(path, column, name, sheet, table_format) as (_, at, reader):
         for row in reader:
             if row:
                 counts[_cell(row, at)] += 1
@@ -134,12 +145,7 @@ def write_harmonised(
                 table_format=table_format,
                 advance=advance,
             )
-    source = source_name(path, name)
-    with iter_rows(path, name=name, sheet=sheet, table_format=table_format) as reader:
-        header = next(reader, None)
-        if header is None:
-            raise MappingError("empty file: expected a header row", source=source, line=1)
-        at = _column_index(header, column, source)
+    with _column_rows(path, column, name, sheet, table_format) as (header, at, reader):
         added = [f"{column}_{suffix}" for suffix in NEW_COLUMNS]
         new_header = [*header[: at + 1], *added, *header[at + 1 :]]
         rows = _with_columns(reader, at, lookup)

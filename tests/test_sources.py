@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,15 +26,6 @@ REGISTRY = ROOT / "examples" / "registry.csv"
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
     return Classifier()
-
-
-@pytest.fixture
-def umask_027() -> Iterator[None]:
-    previous = os.umask(0o027)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 def _table(source: Path | io.BytesIO, name: str | None = None) -> tuple[list[str], list[list[str]]]:
@@ -166,7 +156,10 @@ def test_bad_rows_write_nothing(classifier: Classifier, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_atomic_path_replaces_only_on_success_and_respects_the_umask(tmp_path: Path, umask_027: None) -> None:
+def test_atomic_path_replaces_only_on_success_and_respects_the_umask(
+    tmp_path: Path, umask: Callable[[int], int]
+) -> None:
+    umask(0o027)
     target = tmp_path / "sub" / "out.bin"
     with atomic_path(target) as tmp:
         tmp.write_bytes(b"new")
@@ -179,7 +172,10 @@ def test_atomic_path_replaces_only_on_success_and_respects_the_umask(tmp_path: P
     assert sorted(p.name for p in target.parent.iterdir()) == ["out.bin"]
 
 
-def test_harmonised_dataset_goes_through_the_atomic_writer(tmp_path: Path, umask_027: None) -> None:
+def test_harmonised_dataset_goes_through_the_atomic_writer(
+    tmp_path: Path, umask: Callable[[int], int]
+) -> None:
+    umask(0o027)
     source = tmp_path / "in.csv"
     source.write_text("id,role\n1,key worker\n", encoding="utf-8")
     out = tmp_path / "out.csv"

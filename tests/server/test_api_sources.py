@@ -11,17 +11,13 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from concord_kg.decision import load_decision_model
+from concord_kg.ontology import load_ontology
 from server.api import validate_body
 
 ROOT = Path(__file__).parent.parent.parent
-COLUMNS = (
-    "id",
-    "access_to_specialist_centre",
-    "lives_near_specialist_centre",
-    "can_travel",
-    "can_coordinate_own_care",
-    "clear_who_to_see",
-)
+#: The id column, then one column per situation question, as the ontology names them.
+COLUMNS = ("id", *(variable.column for variable in load_decision_model(load_ontology()).variables))
 
 
 def _item(ident: str, answer: str = "yes") -> dict[str, str]:
