@@ -141,14 +141,12 @@ def run_query(
     :param params: parameter values as ``concord-kg query -p`` takes them.
     :param data: RDF files or scenario tables to load first, as ``query --data``.
     :raises QueryError: no such query or parameter, or a bad value.
+    :raises DataLoadError: a data file has an unknown extension or does not parse.
     """
-    from concord_kg.query_cli import load_data_file, load_default_store
     from concord_kg.saved_queries import run_saved_query
+    from concord_kg.store import memory_store
 
-    store = load_default_store()
-    for path in data:
-        load_data_file(store, Path(path))
-    solutions = run_saved_query(store, name, params)
+    solutions = run_saved_query(memory_store(Path(path) for path in data), name, params)
     names = [v.value for v in solutions.variables]
     return [
         {n: solution[n].value for n in names if solution[n] is not None}  # type: ignore[union-attr]

@@ -43,6 +43,7 @@ __all__ = [
     "Classification",
     "Classifier",
     "classify_file",
+    "write_classifications",
     "scenario_graph",
     "classified_graph",
 ]
@@ -52,6 +53,8 @@ OutputFormat = Literal["csv", "json", "ttl"]
 
 #: Columns of the CSV output.
 CSV_COLUMNS = ("id", "model", "label", "iri")
+#: Output held in memory before it spills to a temporary file (results written to a stream).
+_SPOOL_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -200,9 +203,8 @@ def classify_file(
 ) -> Counter:
     """Classify every scenario of ``path`` and write the results to ``out`` (or stdout).
 
-    Extra input columns are kept: after the result columns in CSV, under ``extra`` in JSON.
-    Output is written to a temporary file first and only moved into place (or copied to stdout)
-    when the whole input was valid: a bad input writes nothing.
+    The file is read with :func:`concord_kg.scenarios.read_scenarios` and the results written by
+    :func:`write_classifications`: a bad input writes nothing.
 
     :returns: how many scenarios were placed in each model (key ``""`` for none).
     :raises InputErrors: the input has bad rows (all of them listed).
@@ -213,14 +215,47 @@ def classify_file(
     )
     if progress:
         scenarios = _with_progress(scenarios, path)
+    return write_classifications(
+        scenarios,
+        out,
+        classifier=classifier,
+        engine=engine,
+        fmt=fmt,
+        allow_partial=allow_partial,
+        stdout=stdout,
+    )
+
+
+def write_classifications(
+    scenarios: Iterable[Scenario],
+    out: Path | None = None,
+    *,
+    classifier: Classifier | None = None,
+    engine: Engine = "fast",
+    fmt: OutputFormat = "csv",
+    allow_partial: bool = False,
+    stdout: IO[str] | None = None,
+) -> Counter:
+    """Classify scenarios from any reader (file, rows, stream) and write the results to ``out`` (or stdout).
+
+    Extra input columns are kept: after the result columns in CSV, under ``extra`` in JSON.
+    Output is written to a temporary file first and only moved into place (or copied to stdout)
+    when the whole input was valid: a reader that raises at the end writes nothing.
+
+    :param allow_partial: the scenarios may have unknown values (CSV output lists the candidates).
+    :returns: how many scenarios were placed in each model (key ``""`` for none).
+    :raises InputErrors: the reader found bad rows (all of them listed).
+    """
+    classifier = classifier or Classifier()
     if out is not None:
         with atomic_file(out) as handle:
             counts = _write(
                 handle, classifier.classify(scenarios, engine=engine), classifier, fmt, allow_partial
             )
         return counts
-    # Standard output gets nothing until the whole input has been read and found valid.
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as tmp:
+    # Standard output gets nothing until the whole input has been read and found valid; the results
+    # wait in memory, spilling to a temporary file only when large.
+    with tempfile.SpooledTemporaryFile(_SPOOL_BYTES, "w+", encoding="utf-8", newline="") as tmp:
         counts = _write(tmp, classifier.classify(scenarios, engine=engine), classifier, fmt, allow_partial)
         tmp.seek(0)
         shutil.copyfileobj(tmp, stdout or sys.stdout)

@@ -171,9 +171,12 @@ class ErrorLog:
             self.rows += 1
             self._last_line = line
 
-    def add(self, error: ConcordError) -> None:
-        """Record one error: kept if there is room, counted in any case."""
-        self._row(error.line)
+    def add(self, error: ConcordError, *, row: int | None = None) -> None:
+        """Record one error: kept if there is room, counted in any case.
+
+        :param row: the input row the error is on, when ``error.line`` does not say (rows named otherwise).
+        """
+        self._row(error.line if row is None else row)
         self.total += 1
         if len(self.listed) < self.limit:
             self.listed.append(error)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["write_atomic", "write_atomic_bytes", "atomic_file", "current_umask"]
+__all__ = ["write_atomic", "write_atomic_bytes", "atomic_file", "atomic_path", "current_umask"]
 
 
 def current_umask() -> int:
@@ -32,26 +32,37 @@ def current_umask() -> int:
 
 
 @contextmanager
-def atomic_file(path: Path) -> Iterator[IO[str]]:
-    """Yield a text handle whose content replaces ``path`` only if the ``with`` block succeeds.
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; what is written there replaces ``path`` if the block succeeds.
 
-    The content goes to a temporary file in the same folder (created if needed), renamed into place;
-    the file then gets the mode a plain ``open(path, "w")`` would give (``0o666`` less the umask, so
-    ``0644`` under umask ``022``) rather than the temporary file's ``0600``. If the block fails, the
-    previous file (if any) is left as it was.
+    For writers that want a file name rather than a handle (a workbook's ``save``). The temporary
+    file is in the same folder (created if needed), so the rename is atomic; it then gets the mode a
+    plain ``open(path, "w")`` would give (``0o666`` less the umask, so ``0644`` under umask ``022``)
+    rather than the temporary file's ``0600``. If the block fails, the previous file (if any) is
+    left as it was and the temporary file is removed.
     """
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".partial")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
+        yield Path(tmp)
         os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[IO[str]]:
+    """Yield a text handle whose content replaces ``path`` only if the ``with`` block succeeds.
+
+    Written through :func:`atomic_path` (folder created, umask respected, nothing left on failure).
+    """
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -62,15 +73,5 @@ def write_atomic(path: Path, text: str) -> None:
 
 def write_atomic_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` as :func:`write_atomic` writes text (folder created, umask respected)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)

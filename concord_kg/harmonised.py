@@ -10,19 +10,18 @@ workbook; anything else: CSV), never CSV text in an ``.xlsx`` file.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from concord_kg.errors import MappingError
-from concord_kg.files import current_umask
-from concord_kg.tables import XLSX_SUFFIXES, TableFormat, open_table
+from concord_kg.files import atomic_path
+from concord_kg.tables import XLSX_SUFFIXES, TableFormat, TableSource, open_table, source_name
 
 __all__ = ["count_column", "iter_rows", "write_harmonised", "NEW_COLUMNS"]
 
@@ -36,16 +35,21 @@ def _is_xlsx(path: Path) -> bool:
 
 @contextmanager
 def iter_rows(
-    path: Path, *, sheet: str | None = None, table_format: TableFormat | None = None
+    path: TableSource,
+    *,
+    name: str | None = None,
+    sheet: str | None = None,
+    table_format: TableFormat | None = None,
 ) -> Iterator[Iterator[list[Any]]]:
     """Open a table as :func:`concord_kg.tables.open_table` does; yield its rows, header first.
 
+    :param path: a file, or a binary stream named ``name`` (its extension says XLSX or CSV).
     :raises InputErrors: the file cannot be read (named, with the line where decoding failed).
     """
     fmt = table_format or TableFormat()
     if sheet is not None:
         fmt = replace(fmt, sheet=sheet)
-    with open_table(path, table_format=fmt, error=MappingError, typed=True) as table:
+    with open_table(path, name=name, table_format=fmt, error=MappingError, typed=True) as table:
         yield itertools.chain([table.header], table.rows)
 
 
@@ -61,24 +65,42 @@ def _column_index(header: list[Any], column: str, source: str) -> int:
     return names.index(column)
 
 
+@contextmanager
+def _column_rows(
+    path: TableSource, column: str, name: str | None, sheet: str | None, table_format: TableFormat | None
+) -> Iterator[tuple[list[Any], int, Iterator[list[Any]]]]:
+    """Open a table and yield its header, the position of ``column`` in it, and the data rows.
+
+    :raises MappingError: empty file, or no such column (the error lists the columns).
+    """
+    source = source_name(path, name)
+    with iter_rows(path, name=name, sheet=sheet, table_format=table_format) as reader:
+        header = next(reader, None)
+        if header is None:
+            raise MappingError("empty file: expected a header row", source=source, line=1)
+        yield header, _column_index(header, column, source), reader
+
+
 def _cell(row: list[Any], at: int) -> str:
     return "" if at >= len(row) or row[at] is None else str(row[at]).strip()
 
 
 def count_column(
-    path: Path, column: str, *, sheet: str | None = None, table_format: TableFormat | None = None
+    path: TableSource,
+    column: str,
+    *,
+    name: str | None = None,
+    sheet: str | None = None,
+    table_format: TableFormat | None = None,
 ) -> tuple[Counter[str], int]:
     """Return each distinct (stripped) value of ``column`` with its number of rows, and the row count.
 
+    :param path: a file, or a binary stream named ``name`` (see :func:`iter_rows`).
     :raises MappingError: unreadable file, empty file, or no such column (the error lists the columns).
     """
     counts: Counter[str] = Counter()
     rows = 0
-    with iter_rows(path, sheet=sheet, table_format=table_format) as reader:
-        header = next(reader, None)
-        if header is None:
-            raise MappingError("empty file: expected a header row", source=str(path), line=1)
-        at = _column_index(header, column, str(path))
+    with _column_rows(path, column, name, sheet, table_format) as (_, at, reader):
         for row in reader:
             if row:
                 counts[_cell(row, at)] += 1
@@ -87,42 +109,47 @@ def count_column(
 
 
 def write_harmonised(
-    path: Path,
+    path: TableSource,
     column: str,
-    out: Path,
+    out: Path | IO[bytes],
     lookup: Mapping[str, tuple[str, str, str]],
     *,
+    name: str | None = None,
+    xlsx: bool | None = None,
     sheet: str | None = None,
     table_format: TableFormat | None = None,
     advance: Callable[[int], None] | None = None,
 ) -> int:
     """Write every row of ``path`` to ``out`` with ``C_notation``, ``C_iri``, ``C_label`` after column ``C``.
 
+    A file ``out`` is written through :func:`concord_kg.files.atomic_path` (nothing half-written,
+    umask respected); a binary stream ``out`` (a response body) is written as it is.
+
+    :param path: a file, or a binary stream named ``name`` (see :func:`iter_rows`).
     :param lookup: stripped value → (notation, IRI, label); values not in it get empty cells.
+    :param xlsx: write a workbook rather than CSV (default: whether ``out`` has an XLSX extension).
     :param advance: called with a number of rows written, for a progress bar.
     :returns: the number of data rows written.
     """
-    folder = out.parent if str(out.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".partial")
-    os.close(fd)
-    try:
-        with iter_rows(path, sheet=sheet, table_format=table_format) as reader:
-            header = next(reader, None)
-            if header is None:
-                raise MappingError("empty file: expected a header row", source=str(path), line=1)
-            at = _column_index(header, column, str(path))
-            added = [f"{column}_{suffix}" for suffix in NEW_COLUMNS]
-            new_header = [*header[: at + 1], *added, *header[at + 1 :]]
-            rows = _with_columns(reader, at, lookup)
-            written = (_write_xlsx if _is_xlsx(out) else _write_csv)(Path(tmp), new_header, rows, advance)
-        os.chmod(tmp, 0o666 & ~current_umask())  # as a plain open() would create it
-        os.replace(tmp, out)
-        return written
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    as_xlsx = xlsx if xlsx is not None else isinstance(out, Path) and _is_xlsx(out)
+    if isinstance(out, Path):
+        with atomic_path(out) as tmp, tmp.open("wb") as handle:
+            return write_harmonised(
+                path,
+                column,
+                handle,
+                lookup,
+                name=name,
+                xlsx=as_xlsx,
+                sheet=sheet,
+                table_format=table_format,
+                advance=advance,
+            )
+    with _column_rows(path, column, name, sheet, table_format) as (header, at, reader):
+        added = [f"{column}_{suffix}" for suffix in NEW_COLUMNS]
+        new_header = [*header[: at + 1], *added, *header[at + 1 :]]
+        rows = _with_columns(reader, at, lookup)
+        return (_write_xlsx if as_xlsx else _write_csv)(out, new_header, rows, advance)
 
 
 _STEP = 10_000
@@ -146,10 +173,11 @@ def _with_columns(
 
 
 def _write_csv(
-    target: Path, header: list[Any], rows: Iterator[list[Any]], advance: Callable[[int], None] | None
+    target: IO[bytes], header: list[Any], rows: Iterator[list[Any]], advance: Callable[[int], None] | None
 ) -> int:
     written = 0
-    with target.open("w", encoding="utf-8", newline="") as handle:
+    handle = io.TextIOWrapper(target, encoding="utf-8", newline="")
+    try:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         while True:
@@ -160,10 +188,13 @@ def _write_csv(
             written += len(block)
             if advance:
                 advance(len(block))
+    finally:
+        handle.flush()
+        handle.detach()  # the caller's stream stays open
 
 
 def _write_xlsx(
-    target: Path, header: list[Any], rows: Iterator[list[Any]], advance: Callable[[int], None] | None
+    target: IO[bytes], header: list[Any], rows: Iterator[list[Any]], advance: Callable[[int], None] | None
 ) -> int:
     from openpyxl import Workbook
 

@@ -3,77 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from concord_kg.cli_base import CONTEXT, user_errors
-from concord_kg.errors import DataLoadError, parse_error
 
-if TYPE_CHECKING:
-    from pyoxigraph import Store
-
-__all__ = ["query", "load_default_store"]
+__all__ = ["query"]
 
 _FORMATS = ("csv", "tsv", "json")
-
-
-def load_default_store() -> Store:
-    """Return an in-memory pyoxigraph store holding the graphs derived from ``ontology/``.
-
-    The same named graphs as the server's store (:func:`concord_kg.store.ontology_graphs`); this is
-    the one place the command builds its store.
-    """
-    from pyoxigraph import Store
-
-    from concord_kg.store import ontology_graphs
-
-    store = Store()
-    for graph_iri, graph in ontology_graphs().items():
-        _load_rdflib_graph(store, graph, graph_iri)
-    return store
-
-
-def load_data_file(store: Store, path: Path) -> str:
-    """Load an RDF file or a scenario table (by extension) into the data graph named after its stem.
-
-    :returns: the named graph's IRI.
-    :raises DataLoadError: the extension is not an RDF format or table, or the file does not parse.
-    :raises InputErrors: a scenario table has bad rows.
-    """
-    from pyoxigraph import NamedNode
-
-    from concord_kg.formats import RDF_EXTENSIONS, rdf_format_of
-    from concord_kg.store import data_graph
-    from concord_kg.tables import TABLE_SUFFIXES
-
-    graph = data_graph(path.stem)
-    if path.suffix.lower() in TABLE_SUFFIXES:
-        from concord_kg.classify import classified_graph
-
-        # A scenario table, classified and stored as ``load`` stores it.
-        _load_rdflib_graph(store, classified_graph(path), graph)
-        return graph
-    rdf_format = rdf_format_of(
-        path, hint=f"use RDF ({', '.join(RDF_EXTENSIONS)}) or a scenario table (.csv, .tsv, .xlsx)"
-    )
-    try:
-        store.load(path=str(path), format=rdf_format, to_graph=NamedNode(graph))
-    except SyntaxError as exc:
-        raise parse_error(exc, error=DataLoadError, source=str(path), syntax=rdf_format.name) from exc
-    return graph
-
-
-def _load_rdflib_graph(store: Store, graph: Any, graph_iri: str) -> None:
-    from pyoxigraph import NamedNode, RdfFormat
-
-    from concord_kg.formats import rdflib_format
-
-    store.load(
-        graph.serialize(format=rdflib_format(RdfFormat.N_TRIPLES), encoding="utf-8"),
-        format=RdfFormat.N_TRIPLES,
-        to_graph=NamedNode(graph_iri),
-    )
 
 
 def _parse_param(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -116,6 +54,7 @@ def query(
     Example: concord-kg query options-of-domain --param notation=D4
     """
     from concord_kg.saved_queries import list_saved_queries, load_saved_query, run_saved_query
+    from concord_kg.store import memory_store
 
     if list_queries:
         for saved in list_saved_queries():
@@ -126,10 +65,7 @@ def query(
     if name is None:
         raise click.UsageError("give a query NAME, or --list to see them")
     saved = load_saved_query(name)
-    store = load_default_store()
-    for path in data:
-        load_data_file(store, path)
-    solutions = run_saved_query(store, saved, params)
+    solutions = run_saved_query(memory_store(data), saved, params)
     click.echo(_serialise(solutions, fmt), nl=False)
 
 

@@ -31,7 +31,7 @@ from concord_kg.files import write_atomic, write_atomic_bytes
 from concord_kg.ontology import CKG
 from concord_kg.orphanet import ORPHANET_LICENCE, CodeList, hpo_orphanet_codes
 from concord_kg.scenarios import Scenario, read_csv_scenarios
-from concord_kg.tables import TableFormat
+from concord_kg.tables import TableFormat, TableSource, source_name
 from concord_kg.validate import Report, load_shapes, validate_graph
 
 __all__ = [
@@ -221,14 +221,16 @@ def code_check(codes: CodeList) -> Callable[[str], str | None]:
 
 
 def link_registry(
-    path: Path,
+    path: TableSource,
     *,
+    name: str | None = None,
     classifier: Classifier | None = None,
     ordo: CodeList | None = None,
     table_format: TableFormat | None = None,
 ) -> Linkage:
     """Read a registry extract, check its ORPHAcodes, classify each patient's scenario.
 
+    :param path: a table file, or an open binary stream named ``name`` in errors.
     :param ordo: the diseases the codes must name (default: the Orphanet diseases embedded in hpo3,
         :func:`concord_kg.orphanet.hpo_orphanet_codes`); names and obsolescence are added.
     :raises InputErrors: bad rows (malformed or unknown ORPHAcode, value not yes/no, blank value,
@@ -241,6 +243,7 @@ def link_registry(
         read_csv_scenarios(
             path,
             classifier.decision,
+            name=name,
             id_column=ID_COLUMN,
             checks={ORPHACODE_COLUMN: code_check(codes)},
             blank_hint=None,
@@ -358,11 +361,13 @@ def _write_summary(handle: IO[str], linkage: Linkage, classifier: Classifier) ->
 
 
 def read_extract(
-    path: Path,
+    path: TableSource,
     *,
+    name: str | None = None,
     classifier: Classifier,
     codes: CodeList | None = None,
-    answers: Path | None = None,
+    answers: TableSource | None = None,
+    answers_name: str | None = None,
     table_format: TableFormat | None = None,
 ) -> Linkage:
     """Link a registry extract of any supported kind, chosen by its content.
@@ -371,17 +376,22 @@ def read_extract(
     (one phenopacket, a list, or a cohort; the answers then come from ``answers``); anything else is
     read as our CSV layout.
 
+    :param path: a file, or a binary stream named ``name`` in errors (whose extension says JSON).
+    :param answers: the Phenopackets' answers table: a file, or a stream named ``answers_name``.
     :raises InputErrors: every problem of the input, found in one pass.
     """
     codes = codes if codes is not None else hpo_orphanet_codes()
-    if path.suffix.lower() == ".json":
+    source = source_name(path, name)
+    if Path(source).suffix.lower() == ".json":
         from concord_kg.registry_json import read_json_extract
 
-        scenarios = read_json_extract(path, classifier.decision, codes, answers=answers)
+        scenarios = read_json_extract(
+            path, classifier.decision, codes, name=name, answers=answers, answers_name=answers_name
+        )
         return link_scenarios(scenarios, codes, classifier)
     if answers is not None:
-        raise MappingError("--answers goes with a Phenopackets JSON file", source=str(path))
-    return link_registry(path, classifier=classifier, ordo=codes, table_format=table_format)
+        raise MappingError("--answers goes with a Phenopackets JSON file", source=source)
+    return link_registry(path, name=name, classifier=classifier, ordo=codes, table_format=table_format)
 
 
 def link_file(

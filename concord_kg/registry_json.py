@@ -24,6 +24,7 @@ from concord_kg.errors import InputErrors, ScenarioError
 from concord_kg.orphanet import CodeList
 from concord_kg.registry import ID_COLUMN, ORPHACODE_COLUMN, code_check, normalise_orphacode
 from concord_kg.scenarios import Scenario, read_csv_scenarios
+from concord_kg.tables import TableSource, source_name
 
 __all__ = [
     "QUESTIONNAIRE_URL",
@@ -48,15 +49,22 @@ _BUNDLE_TYPES = ("batch", "collection", "transaction")
 
 
 def read_json_extract(
-    path: Path, decision: DecisionModel, codes: CodeList, *, answers: Path | None = None
+    path: TableSource,
+    decision: DecisionModel,
+    codes: CodeList,
+    *,
+    name: str | None = None,
+    answers: TableSource | None = None,
+    answers_name: str | None = None,
 ) -> list[Scenario]:
-    """Read a FHIR Bundle or Phenopackets JSON file (told apart by its content).
+    """Read a FHIR Bundle or Phenopackets JSON file or stream (told apart by its content).
 
+    :param name: names a stream ``path`` in errors (``answers_name`` names a stream ``answers``).
     :raises InputErrors: unreadable JSON, or every problem the chosen reader finds.
     """
-    source = str(path)
+    source = source_name(path, name)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_bytes() if isinstance(path, Path) else path.read())
     except OSError as exc:
         raise InputErrors([ScenarioError(f"cannot read: {exc.strerror}", source=source)]) from exc
     except UnicodeDecodeError as exc:
@@ -72,7 +80,7 @@ def read_json_extract(
     if isinstance(data, dict) and "resourceType" in data:
         message = f"a FHIR {data['resourceType']}: expected a Bundle"
         raise InputErrors([ScenarioError(message, source=source)])
-    return read_phenopackets(data, decision, codes, source=source, answers=answers)
+    return read_phenopackets(data, decision, codes, source=source, answers=answers, answers_name=answers_name)
 
 
 @dataclass
@@ -254,7 +262,13 @@ def _scenarios(patients: Any, decision: DecisionModel, fail: Any) -> Iterator[Sc
 
 
 def read_phenopackets(
-    data: Any, decision: DecisionModel, codes: CodeList, *, source: str, answers: Path | None
+    data: Any,
+    decision: DecisionModel,
+    codes: CodeList,
+    *,
+    source: str,
+    answers: TableSource | None,
+    answers_name: str | None = None,
 ) -> list[Scenario]:
     """Return a scenario per phenopacket: its Orphanet diagnosis joined to ``answers`` by subject id.
 
@@ -320,22 +334,27 @@ def read_phenopackets(
             continue
         diseases[subject] = (code, where)
     rows: dict[str, Scenario] = {}
+    answers_source = source_name(answers, answers_name)
     try:
-        for scenario in read_csv_scenarios(answers, decision, id_column=ID_COLUMN, blank_hint=None):
+        for scenario in read_csv_scenarios(
+            answers, decision, name=answers_source, id_column=ID_COLUMN, blank_hint=None
+        ):
             rows[scenario.id] = scenario
     except InputErrors as exc:
         errors.extend(exc.errors)  # type: ignore[arg-type]
     for subject, (_, where) in diseases.items():
-        if subject not in rows and not any(e.source == str(answers) for e in errors):
+        if subject not in rows and not any(e.source == answers_source for e in errors):
             errors.append(
-                ScenarioError(f"{where}: no row with patient_id {subject!r} in {answers}", source=source)
+                ScenarioError(
+                    f"{where}: no row with patient_id {subject!r} in {answers_source}", source=source
+                )
             )
     for ident, scenario in rows.items():
         if ident not in subjects:
             errors.append(
                 ScenarioError(
                     f"column {ID_COLUMN}: no phenopacket has subject {ident!r}",
-                    source=str(answers),
+                    source=answers_source,
                     line=scenario.line,
                 )
             )

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pyoxigraph import Literal, NamedNode, QuerySolutions, Store, Variable
+from pyoxigraph import Literal, NamedNode, QuerySolutions, Variable
 
 from concord_kg.answers import accepted_answers, read_answer
 from concord_kg.errors import QueryError, UnknownTermError
@@ -32,7 +32,7 @@ from concord_kg.ontology import prefixes
 from concord_kg.resources import queries_dir
 
 if TYPE_CHECKING:
-    from concord_kg.store import Store as KnowledgeGraphStore
+    from concord_kg.store import Store
 
 __all__ = [
     "Param",
@@ -241,26 +241,26 @@ def _answer_values() -> dict[str, dict[str, str]]:
 
 
 def run_saved_query(
-    store: Store | KnowledgeGraphStore, name: str | SavedQuery, params: Mapping[str, str] | None = None
+    store: Store, name: str | SavedQuery, params: Mapping[str, str] | None = None
 ) -> QuerySolutions:
     """Run a saved query over the union of a store's graphs and return the solutions.
 
-    :param store: a pyoxigraph ``Store`` (queried with ``use_default_graph_as_union=True``), or a
-        :class:`concord_kg.store.Store` (embedded or remote; its default graph is already the union).
+    :param store: any :class:`concord_kg.store.Store` (embedded, in memory or remote): its default
+        graph is the union of its named graphs.
     :param name: the query's name, or an already loaded :class:`SavedQuery`.
     :param params: parameter values as text (see :func:`bind_params`).
     :raises UnknownQueryError: no saved query has that name.
     :raises QueryError: bad parameters, or the store rejects the query.
     """
     query = name if isinstance(name, SavedQuery) else load_saved_query(name)
-    substitutions = bind_params(query, params)
-    if not isinstance(store, Store):
-        by_name = {variable.value: term for variable, term in substitutions.items()}
-        return store.query(query.text, substitutions=by_name)  # type: ignore[return-value]
+    substitutions = {variable.value: term for variable, term in bind_params(query, params).items()}
     try:
-        return store.query(query.text, substitutions=substitutions, use_default_graph_as_union=True)
-    except (SyntaxError, RuntimeError) as exc:
+        solutions = store.query(query.text, substitutions=substitutions)
+    except (QueryError, RuntimeError) as exc:  # RuntimeError: pyoxigraph's evaluation errors
         raise QueryError(f"saved query {query.name!r} failed: {exc}", source=f"{query.name}.rq") from exc
+    if not isinstance(solutions, QuerySolutions):
+        raise QueryError(f"saved query {query.name!r} is not a SELECT query", source=f"{query.name}.rq")
+    return solutions
 
 
 def _read_query(path: Path) -> SavedQuery:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import operator
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from concord_kg.decision import DecisionModel, Value, Variable
 from concord_kg.errors import ErrorLog, InputErrors, ScenarioError
 from concord_kg.formats import is_rdf_file
 from concord_kg.ontology import CKG
-from concord_kg.tables import Table, TableFormat, cell_text, delimiter_hint, open_table
+from concord_kg.tables import Table, TableFormat, TableSource, cell_text, delimiter_hint, open_table
 
 __all__ = [
     "Scenario",
@@ -104,9 +104,10 @@ class _ValueReader:
 
 
 def read_csv_scenarios(
-    path: Path,
+    path: TableSource,
     decision: DecisionModel,
     *,
+    name: str | None = None,
     allow_partial: bool = False,
     id_column: str = ID_COLUMN,
     checks: Mapping[str, Callable[[str], str | None]] | None = None,
@@ -117,6 +118,8 @@ def read_csv_scenarios(
 
     Answers are read with :func:`concord_kg.answers.read_answer` (yes/no, ``1``/``0``...; the
     unknown markers only with ``allow_partial``). Extra columns are kept in :attr:`Scenario.extra`.
+    ``path`` may also be an open binary stream (see :func:`concord_kg.tables.open_table`), named
+    ``name`` in errors.
     Raises :class:`InputErrors` at the end if any row was bad: missing column, unknown or blank
     value, duplicate id, empty file. The first errors are listed and the rest counted, so a file
     of any size fails in bounded memory.
@@ -129,7 +132,7 @@ def read_csv_scenarios(
     """
     checks = checks or {}
     needed = [id_column] + [v.column for v in decision.variables] + list(checks)
-    with open_table(path, expected=needed, table_format=table_format) as table:
+    with open_table(path, name=name, expected=needed, table_format=table_format) as table:
         yield from _read_rows(table, decision, allow_partial, id_column, checks, blank_hint)
 
 
@@ -142,15 +145,16 @@ def _read_rows(
     blank_hint: str | None,
 ) -> Iterator[Scenario]:
     """Read the rows of :func:`read_csv_scenarios` from an open table."""
-    source = table.source
+    where = table.where
     header = table.header
     needed = [id_column] + [v.column for v in decision.variables] + list(checks)
     missing = [c for c in needed if c not in header]
     if missing:
         hint = delimiter_hint(table.first_line, table.delimiter)
+        source, at = where(1)
         raise InputErrors(
             [
-                ScenarioError(f"column {c}: missing from the header", source=source, line=1, hint=hint)
+                ScenarioError(f"column {c}: missing from the header", source=source, line=at, hint=hint)
                 for c in missing
             ]
         )
@@ -167,7 +171,7 @@ def _read_rows(
     log = ErrorLog()
     rows = 0
     context = _RowContext(
-        source, id_column, decision.variables, positions, readers, check_at, allow_partial, blank_hint, log
+        where, id_column, decision.variables, positions, readers, check_at, allow_partial, blank_hint, log
     )
     numbered = enumerate(table.rows, start=2)
     for line, row in numbered:
@@ -178,11 +182,9 @@ def _read_rows(
             if log.full:
                 log.count_more(1, line=line)
             else:
-                log.add(
-                    ScenarioError(
-                        f"row has {len(row)} fields, the header has {width}", source=source, line=line
-                    )
-                )
+                source, at = where(line)
+                message = f"row has {len(row)} fields, the header has {width}"
+                log.add(ScenarioError(message, source=source, line=at), row=line)
             continue
         ident = row[id_at].strip()
         try:
@@ -213,7 +215,8 @@ def _read_rows(
             extra = {h: row[i] for i, h in extra_at} if extra_at else {}
             yield Scenario(id=ident, values=values, line=line, extra=extra)  # type: ignore[arg-type]
     if rows == 0:
-        log.add(ScenarioError("empty file: no scenario rows after the header", source=source, line=2))
+        source, at = where(2)
+        log.add(ScenarioError("empty file: no scenario rows after the header", source=source, line=at), row=2)
     if log:
         raise log.as_exception()
 
@@ -273,31 +276,37 @@ def read_row_scenarios(
     allow_partial: bool = False,
     id_column: str = ID_COLUMN,
     source: str = "rows",
+    columns: Sequence[str] | None = None,
+    row_name: Callable[[int], str] | None = None,
+    blank_hint: str = "use allow_partial=True to accept unknowns",
 ) -> Iterator[Scenario]:
     """Yield scenarios from in-memory rows (mappings from column name to cell), read as a table is.
 
-    The columns are those of the first row. Errors name the row as a CSV line would (the first row
-    is line 2); ``None`` and NaN cells are blank, numbers and booleans are read as their text.
+    The columns are those of the first row unless given. Errors name the row as a CSV line would
+    (the first row is line 2 of ``source``), or by ``row_name``; ``None`` and NaN cells are blank,
+    numbers and booleans are read as their text.
 
+    :param columns: the table's columns (a row without one of them has a blank cell there).
+    :param row_name: names row ``n`` (from 0) in errors, e.g. ``item 0`` for a JSON array.
+    :param blank_hint: said in brackets after "blank value" when a decision cell is empty.
     :raises InputErrors: bad rows, as for :func:`read_csv_scenarios`.
     """
     records = iter(rows)
     first = next(records, None)
     if first is None:
         raise InputErrors([ScenarioError("no rows", source=source)])
-    header = [str(h).strip() for h in first]
-    body = ([cell_text(record.get(h)) for h in header] for record in itertools.chain([first], records))
-    table = Table(source, header, body, None)
-    yield from _read_rows(
-        table, decision, allow_partial, id_column, {}, "use allow_partial=True to accept unknowns"
-    )
+    header = [str(h).strip() for h in (first if columns is None else columns)]
+    keys = list(first if columns is None else columns)
+    body = ([cell_text(record.get(k)) for k in keys] for record in itertools.chain([first], records))
+    table = Table(source, header, body, None, row_name=row_name)
+    yield from _read_rows(table, decision, allow_partial, id_column, {}, blank_hint)
 
 
 @dataclass(slots=True)
 class _RowContext:
     """What the cell-by-cell check of a row needs to know about the file being read."""
 
-    source: str
+    where: Callable[[int], tuple[str, int | None]]
     id_column: str
     variables: list[Variable]
     positions: list[int]
@@ -323,9 +332,10 @@ def _check_row(
         ctx.log.count_more(bad, line=line)
         return None if bad else tuple(values)  # type: ignore[arg-type]
     found: list[ScenarioError] = []
+    source, at = ctx.where(line)
 
     def fail(message: str) -> None:
-        found.append(ScenarioError(message, source=ctx.source, line=line))
+        found.append(ScenarioError(message, source=source, line=at))
 
     if not ident:
         fail(f"column {ctx.id_column}: empty id")
@@ -343,7 +353,7 @@ def _check_row(
             what = "blank value" if not raw.strip() else f"{raw.strip()!r} means unknown"
             fail(f"column {var.column}: {what}" + (f" ({ctx.blank_hint})" if ctx.blank_hint else ""))
     for error in found:
-        ctx.log.add(error)
+        ctx.log.add(error, row=line)
     return None if found else tuple(values)  # type: ignore[arg-type]
 
 

@@ -44,13 +44,18 @@ __all__ = [
     "Batch",
     "QueryResult",
     "Store",
+    "OxigraphStore",
     "EmbeddedStore",
+    "MemoryStore",
     "RemoteStore",
     "open_store",
     "data_graph",
     "ontology_graphs",
     "ontology_hash",
     "ensure_ontology",
+    "graph_batch",
+    "ontology_batches",
+    "memory_store",
     "file_batch",
     "load_file",
 ]
@@ -167,45 +172,19 @@ class Store(ABC):
         self.close()
 
 
-class EmbeddedStore(Store):
-    """An Oxigraph store in a folder on disk (pyoxigraph).
+class OxigraphStore(Store):
+    """A pyoxigraph store, on disk (:class:`EmbeddedStore`) or in memory (:class:`MemoryStore`).
 
-    :param path: the store folder (created if missing).
-    :param read_only: open with ``Store.read_only`` (what query workers do; sees the data as of opening).
-    :param memory: with ``read_only``, copy the whole store into memory and answer from the copy
-        (no disk reads per query; the copy sees the data as of opening).
+    Everything but opening is the same for both: queries (union default graph unless told),
+    updates, one-transaction loads and the list of graphs.
     """
 
-    def __init__(self, path: Path | str, *, read_only: bool = False, memory: bool = False) -> None:
-        self.path = Path(path)
-        self.read_only = read_only or memory
-        try:
-            if memory:
-                self._store = _copy_into_memory(self.path)
-            elif read_only:
-                self._store = _open_read_only(self.path)
-            else:
-                self.path.mkdir(parents=True, exist_ok=True)
-                self._store = ox.Store(str(self.path))
-        except (OSError, RuntimeError) as exc:
-            raise StoreError(
-                f"cannot open the store: {exc}",
-                source=str(self.path),
-                hint="is another concord-kg process using it? then use --endpoint to reach its server",
-            ) from exc
+    read_only: bool = False
+    _store: ox.Store
 
     def quad_count(self) -> int:
         """Return the number of quads in the store (all graphs)."""
         return len(self._store)
-
-    def settle(self) -> None:
-        """Flush writes and compact the store now.
-
-        A later background compaction would remove files that read-only openers (the query
-        workers) still read.
-        """
-        self._store.flush()
-        self._store.optimize()
 
     def query(
         self,
@@ -291,6 +270,60 @@ class EmbeddedStore(Store):
             if not self.read_only:
                 store.flush()
             self._store = None  # type: ignore[assignment]
+
+
+class EmbeddedStore(OxigraphStore):
+    """An Oxigraph store in a folder on disk (pyoxigraph).
+
+    :param path: the store folder (created if missing).
+    :param read_only: open with ``Store.read_only`` (what query workers do; sees the data as of opening).
+    :param memory: with ``read_only``, copy the whole store into memory and answer from the copy
+        (no disk reads per query; the copy sees the data as of opening).
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False, memory: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only or memory
+        try:
+            if memory:
+                self._store = _copy_into_memory(self.path)
+            elif read_only:
+                self._store = _open_read_only(self.path)
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(self.path))
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(
+                f"cannot open the store: {exc}",
+                source=str(self.path),
+                hint="is another concord-kg process using it? then use --endpoint to reach its server",
+            ) from exc
+
+    def settle(self) -> None:
+        """Flush writes and compact the store now.
+
+        A later background compaction would remove files that read-only openers (the query
+        workers) still read.
+        """
+        self._store.flush()
+        self._store.optimize()
+
+
+class MemoryStore(OxigraphStore):
+    """An empty pyoxigraph store in memory, gone when dropped: ``query --data`` and the tests use it.
+
+    It holds the same named graphs as the other stores once filled (:func:`ensure_ontology`,
+    :meth:`Store.load_many`), and answers queries the same way as :class:`EmbeddedStore`.
+
+    >>> with MemoryStore() as store:
+    ...     store.load(b"<urn:a> <urn:b> <urn:c> .", media_type="application/n-triples", graph="urn:g")
+    ...     store.graphs()
+    1
+    ['urn:g']
+    """
+
+    def __init__(self) -> None:
+        self._store = ox.Store()
 
 
 #: pyoxigraph's message for a function IRI it does not implement.
@@ -699,6 +732,34 @@ def _split_sssom(path: Path) -> tuple[dict[str, str], str, int]:
     return curie_map, body, len(meta)
 
 
+def graph_batch(graph: Graph, iri: str, *, replace: bool = False, source: str | None = None) -> Batch:
+    """Return an rdflib graph as a :class:`Batch` for the named graph ``iri``."""
+    nt = ox.RdfFormat.N_TRIPLES
+    return Batch(
+        graph.serialize(format=rdflib_format(nt), encoding="utf-8"), media_type_of(nt), iri, replace, source
+    )
+
+
+def ontology_batches() -> list[Batch]:
+    """Return the graphs derived from ``ontology/`` (:func:`ontology_graphs`), each replacing its graph."""
+    return [graph_batch(graph, iri, replace=True) for iri, graph in ontology_graphs().items()]
+
+
+def memory_store(files: Iterable[Path] = ()) -> MemoryStore:
+    """Return an in-memory store holding the ontology graphs, plus each file in the data graph of its stem.
+
+    This is the store of ``concord-kg query`` (``--data`` files) and of :func:`concord_kg.api.run_query`:
+    the same named graphs as a loaded embedded store, without the bookkeeping graph.
+
+    :raises DataLoadError: a file has an unknown extension or does not parse (nothing is loaded).
+    :raises InputErrors: a scenario table has bad rows.
+    """
+    store = MemoryStore()
+    batches = ontology_batches() + [file_batch(path, graph=data_graph(path.stem)) for path in files]
+    store.load_many(batches)
+    return store
+
+
 def ensure_ontology(store: Store, *, force: bool = False) -> bool:
     """Load the ontology graphs into ``store`` unless the files are unchanged since the last load.
 
@@ -708,15 +769,7 @@ def ensure_ontology(store: Store, *, force: bool = False) -> bool:
     if not force and store.meta_hash() == current:
         return False
     nt = media_type_of(ox.RdfFormat.N_TRIPLES)
-    batches = [
-        Batch(
-            graph.serialize(format=rdflib_format(ox.RdfFormat.N_TRIPLES), encoding="utf-8"),
-            nt,
-            iri,
-            replace=True,
-        )
-        for iri, graph in ontology_graphs().items()
-    ]
+    batches = ontology_batches()
     if MAPPINGS_GRAPH in store.graphs() and not _mapping_paths():
         batches.append(Batch(b"", nt, MAPPINGS_GRAPH, replace=True))
     meta = f'<{ONTOLOGY_GRAPH}> <{_HASH.value}> "{current}" .\n'.encode()
@@ -739,10 +792,7 @@ def file_batch(path: Path, *, graph: str, replace: bool = False) -> Batch:
     if suffix in TABLE_SUFFIXES:
         from concord_kg.classify import classified_graph
 
-        data = classified_graph(path).serialize(
-            format=rdflib_format(ox.RdfFormat.N_TRIPLES), encoding="utf-8"
-        )
-        return Batch(data, media_type_of(ox.RdfFormat.N_TRIPLES), graph, replace, str(path))
+        return graph_batch(classified_graph(path), graph, replace=replace, source=str(path))
     fmt = rdf_format(path)
     if fmt is not None:
         try:

@@ -1,21 +1,18 @@
 """Service API (JSON): health, graph list, scenario classification and SHACL validation.
 
 Classification and validation reuse the command line's code paths (``concord_kg.classify``,
-``concord_kg.validate``, ``concord_kg.registry``) on a temporary copy of the request body, so the
-answers and the error lists are the ones ``concord-kg classify``/``validate`` give.
+``concord_kg.validate``, ``concord_kg.registry``), reading the request body in memory (JSON items
+as rows, a CSV body as a stream), so the answers and the error lists are the ones
+``concord-kg classify``/``validate`` give, naming the request instead of a file.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from functools import cache
-from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from rdflib import Graph
@@ -23,7 +20,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from concord_kg import __version__
 from concord_kg.classify import Classifier
-from concord_kg.errors import ConcordError, DataLoadError, InputErrors, parse_error
+from concord_kg.errors import ConcordError, DataLoadError, parse_error
 from concord_kg.formats import GRAPH_MEDIA_TYPES, graph_format
 from concord_kg.validate import Report
 
@@ -72,17 +69,29 @@ def classify() -> Response:
     """Classify a JSON list of scenarios (objects keyed by the CSV column names) with the fast engine.
 
     Answers the JSON of ``concord-kg classify --format json``; ``?allow_partial=true`` accepts blank
-    values. Bad values → 422 listing every error (``item N: column ...``).
+    values. Bad values → 422 listing every error (``item N: column ...``, ``item 0`` the first object).
     """
-    from concord_kg.classify import classify_file
+    from concord_kg.classify import write_classifications
+    from concord_kg.scenarios import read_row_scenarios
 
     items = _json_body(request.get_data())
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items) or not items:
         raise BadRequest("send a non-empty JSON array of scenario objects (Content-Type: application/json)")
     allow_partial = request.args.get("allow_partial", "").lower() in ("1", "true", "yes")
+    classifier = _classifier()
+    scenarios = read_row_scenarios(
+        items,
+        classifier.decision,
+        allow_partial=allow_partial,
+        source="request body",
+        columns=list(dict.fromkeys(key for item in items for key in item)),  # every object's keys
+        row_name=lambda n: f"item {n}",
+        blank_hint="use ?allow_partial=true to accept unknowns",
+    )
     output = io.StringIO()
-    with _request_file(_rows_to_csv(items), ".csv") as path, _as_items(path):
-        classify_file(path, classifier=_classifier(), fmt="json", allow_partial=allow_partial, stdout=output)
+    write_classifications(
+        scenarios, classifier=classifier, fmt="json", allow_partial=allow_partial, stdout=output
+    )
     return Response(output.getvalue(), mimetype="application/json")
 
 
@@ -94,24 +103,6 @@ def _json_body(body: bytes) -> object:
         return None
     except RecursionError:
         raise BadRequest("the JSON is nested too deeply") from None
-
-
-def _rows_to_csv(items: list[dict]) -> bytes:
-    columns = list(dict.fromkeys(key for item in items for key in item))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for item in items:
-        writer.writerow([_cell(item.get(column)) for column in columns])
-    return out.getvalue().encode()
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
 
 
 @bp.post("/api/validate")
@@ -260,55 +251,20 @@ def _validate_csv(body: bytes, kind: str, limit: int) -> Report:
     from concord_kg.scenarios import read_csv_scenarios
 
     classifier = _shared_classifier()
-    with _request_file(body, ".csv") as path, _as_items(path, items=False):
-        if kind == "registry":
-            from concord_kg.registry import link_registry, registry_graph
+    if kind == "registry":
+        from concord_kg.registry import link_registry, registry_graph
 
-            data = registry_graph(link_registry(path, classifier=classifier), classifier)
-        elif kind == "scenario":
-            scenarios = list(read_csv_scenarios(path, classifier.decision, allow_partial=True))
-            data = scenario_graph(classifier.classify(scenarios), classifier.decision)
-        else:
-            raise DataLoadError("ontology shapes validate RDF, not CSV")
-    return _validate_rdf(data, kind, limit)
-
-
-@contextmanager
-def _request_file(body: bytes, suffix: str) -> Iterator[Path]:
-    """Hold the request body in a temporary file (the readers take paths) and delete it after."""
-    with tempfile.TemporaryDirectory(prefix="concord-kg-request-") as folder:
-        path = Path(folder) / f"request{suffix}"
-        path.write_bytes(body)
-        yield path
-
-
-@contextmanager
-def _as_items(path: Path, *, items: bool = True) -> Iterator[None]:
-    """Re-word errors about the temporary file as errors about the request.
-
-    :param items: name rows as JSON array items (``item 0`` is the first object), else as
-        ``request body:LINE``.
-    """
-    try:
-        yield
-    except InputErrors as exc:
-        raise InputErrors([_reword(e, path, items) for e in exc.errors]) from None
-    except ConcordError as exc:
-        raise _reword(exc, path, items) from None
-
-
-def _reword(error: ConcordError, path: Path, items: bool) -> ConcordError:
-    if error.source != str(path) or isinstance(error, InputErrors):
-        return error
-    line: int | None = error.line
-    if items:
-        source = f"item {error.line - 2}" if error.line and error.line >= 2 else "request body"
-        line = None
+        linkage = link_registry(io.BytesIO(body), name="request body", classifier=classifier)
+        data = registry_graph(linkage, classifier)
+    elif kind == "scenario":
+        stream = io.BytesIO(body)
+        scenarios = list(
+            read_csv_scenarios(stream, classifier.decision, name="request body", allow_partial=True)
+        )
+        data = scenario_graph(classifier.classify(scenarios), classifier.decision)
     else:
-        source = "request body"
-    return type(error)(
-        error.message, source=source, line=line, term=error.term, hint=error.hint, column=error.column
-    )
+        raise DataLoadError("ontology shapes validate RDF, not CSV")
+    return _validate_rdf(data, kind, limit)
 
 
 def init_app(app: Flask) -> None:

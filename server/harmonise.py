@@ -1,8 +1,8 @@
 """The harmonisation review page: upload a dataset, review each distinct value's term, download the results.
 
 The flow is plain HTML forms (no JavaScript needed) and keeps nothing on the server: the uploaded file
-is read in a temporary folder deleted before the response is sent, and travels on with the review form
-as a compressed hidden field, so the review and the downloads can be answered without storing it.
+is read in memory (never written to disk), and travels on with the review form as a compressed hidden
+field, so the review and the downloads can be answered without storing it.
 Its size is bounded twice: by ``MAX_CONTENT_LENGTH`` (413 from Flask), and by how large it may be inside
 the review form, which must itself stay under that limit (413 with a clear message).
 
@@ -19,10 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import tempfile
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +52,10 @@ class _Upload:
     def suffix(self) -> str:
         return ".xlsx" if Path(self.name).suffix.lower() in XLSX_SUFFIXES else ".csv"
 
+    def stream(self) -> io.BytesIO:
+        """Return the file as a stream for the table readers (which name it ``name``)."""
+        return io.BytesIO(self.data)
+
     def packed(self) -> str:
         return base64.b64encode(zlib.compress(self.data, 6)).decode("ascii")
 
@@ -85,15 +86,6 @@ def _harmoniser(domains: tuple[str, ...]) -> Harmoniser:
     return cache[domains]
 
 
-@contextmanager
-def _on_disk(upload: _Upload) -> Iterator[Path]:
-    """Write the upload to a temporary folder for the readers; the folder is deleted on leaving."""
-    with tempfile.TemporaryDirectory(prefix="concord-harmonise-") as folder:
-        path = Path(folder) / ("upload" + upload.suffix)
-        path.write_bytes(upload.data)
-        yield path
-
-
 def _read_upload() -> _Upload:
     if "data" in request.form:
         return _Upload(request.form.get("filename", "dataset.csv"), _unpack(request.form["data"]))
@@ -110,8 +102,8 @@ def _read_upload() -> _Upload:
     return upload
 
 
-def _columns(path: Path) -> list[str]:
-    with iter_rows(path) as rows:
+def _columns(upload: _Upload) -> list[str]:
+    with iter_rows(upload.stream(), name=upload.name) as rows:
         header = next(rows, None)
     if header is None:
         raise MappingError("empty file: expected a header row", source=request.form.get("filename"), line=1)
@@ -128,8 +120,7 @@ def _domain_choices(harmoniser: Harmoniser) -> list[Term]:
 
 def _match(upload: _Upload, column: str, domains: tuple[str, ...]) -> tuple[Harmonisation, Harmoniser]:
     harmoniser = _harmoniser(domains)
-    with _on_disk(upload) as path:
-        counts, _ = count_column(path, column)
+    counts, _ = count_column(upload.stream(), column, name=upload.name)
     result = harmonise_counts(counts, harmoniser=harmoniser)
     result.source, result.column = upload.name, column
     return result, harmoniser
@@ -185,8 +176,7 @@ def review() -> tuple[str, int] | str:
     column = request.form.get("column", "").strip()
     domains = _domains()
     base = _harmoniser(())
-    with _on_disk(upload) as path:
-        columns = _columns(path)
+    columns = _columns(upload)
     if column not in columns:
         status = 422 if column else 200
         return render_template(
@@ -227,10 +217,10 @@ def download() -> Response:
         lookup = {
             m.value: (m.term.notation or "", str(m.term.iri), m.term.label) for m in reviewed.mapped if m.term
         }
-        with _on_disk(upload) as path:
-            out = path.with_name("harmonised" + upload.suffix)
-            write_harmonised(path, column, out, lookup)
-            body = out.read_bytes()
+        out = io.BytesIO()
+        xlsx = upload.suffix == ".xlsx"
+        write_harmonised(upload.stream(), column, out, lookup, name=upload.name, xlsx=xlsx)
+        body = out.getvalue()
         media = (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             if upload.suffix == ".xlsx"

@@ -1,14 +1,14 @@
 """The ``/registry`` page: upload a registry extract, see the shape of its cohort as a chart.
 
 The upload (a CSV, FHIR R4 Bundle or Phenopackets JSON with an answers CSV) is bounded by the app's
-``MAX_CONTENT_LENGTH`` (413 above it), read from a temporary folder that is removed before the
-response is sent, and never stored. Nothing is written to the store.
+``MAX_CONTENT_LENGTH`` (413 above it), read in memory and never stored. Nothing is written to the
+store.
 """
 
 from __future__ import annotations
 
 import base64
-import tempfile
+import io
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
@@ -70,7 +70,7 @@ def upload() -> Response | tuple[str, int]:
 
 
 def _link(extract: FileStorage | None, answers: FileStorage | None) -> Linkage:
-    """Read the uploads from a temporary folder (removed on return) and link them."""
+    """Read the uploads in memory and link them; errors name the uploaded files."""
     if extract is None or not extract.filename:
         raise ScenarioError("no file: upload a registry extract in the field 'extract'", column="extract")
     suffix = Path(extract.filename).suffix.lower()
@@ -79,32 +79,16 @@ def _link(extract: FileStorage | None, answers: FileStorage | None) -> Linkage:
             f"{extract.filename}: expected a .csv registry extract or a .json FHIR Bundle/Phenopackets file",
             column="extract",
         )
-    with tempfile.TemporaryDirectory(prefix="concord-registry-") as folder:
-        path = Path(folder) / f"extract{suffix}"
-        extract.save(path)
-        answers_path = None
-        if answers is not None and answers.filename:
-            answers_path = Path(folder) / "answers.csv"
-            answers.save(answers_path)
-        try:
-            return read_extract(path, classifier=_classifier(), answers=answers_path)
-        except ConcordError as exc:
-            _rename_sources(
-                exc, {str(path): extract.filename, str(answers_path): getattr(answers, "filename", "")}
-            )
-            raise
-
-
-def _rename_sources(exc: ConcordError, names: dict[str, str]) -> None:
-    """Name the uploaded files in error messages, never the server's temporary paths."""
-    for error in exc.errors if isinstance(exc, InputErrors) else [exc]:  # type: ignore[attr-defined]
-        if error.source in names:
-            error.source = names[error.source]
-        for temporary, name in names.items():
-            error.message = error.message.replace(temporary, name)
-    if isinstance(exc, InputErrors):
-        exc.message = "\n".join(str(e) for e in exc.errors)
-        exc.args = (exc.message,)
+    answers_data, answers_name = None, None
+    if answers is not None and answers.filename:
+        answers_data, answers_name = io.BytesIO(answers.read()), answers.filename
+    return read_extract(
+        io.BytesIO(extract.read()),
+        name=extract.filename,
+        classifier=_classifier(),
+        answers=answers_data,
+        answers_name=answers_name,
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,12 @@ def ontology() -> Graph:
 def decision(ontology: Graph) -> DecisionModel:
     """The decision procedure compiled from the ontology's model definitions."""
     return load_decision_model(ontology)
+
+
+@pytest.fixture
+def umask() -> Iterator[Callable[[int], int]]:
+    """Give ``os.umask`` to set the process's umask for one test; the previous one is put back after."""
+    previous = os.umask(0o022)
+    os.umask(previous)
+    yield os.umask
+    os.umask(previous)

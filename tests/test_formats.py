@@ -24,9 +24,8 @@ from concord_kg.formats import (
     results_format,
 )
 from concord_kg.ontology import load_graph
-from concord_kg.query_cli import load_data_file
 from concord_kg.scenarios import read_scenarios
-from concord_kg.store import _parse_batch, data_graph, file_batch
+from concord_kg.store import _parse_batch, data_graph, file_batch, memory_store
 from concord_kg.validate import read_rdf_file
 
 #: Two scenarios in JSON-LD, saved with the ``.json`` extension.
@@ -72,9 +71,9 @@ def test_every_reader_takes_every_rdf_extension_alike(
     assert len(read_rdf_file(path)) == TRIPLES  # validate
     assert [s.id for s in read_scenarios(path, decision)] == ["amira", "ben"]  # classify
     assert len(_parse_batch(file_batch(path, graph=data_graph("x")))) == TRIPLES  # load
-    store = ox.Store()
-    load_data_file(store, path)  # query --data
-    assert len(store) == TRIPLES
+    store = memory_store([path])  # query --data
+    count = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{data_graph(path.stem)}> {{ ?s ?p ?o }} }}"
+    assert int(next(iter(store.query(count)))["n"].value) == TRIPLES
     if not rdf_format(extension).supports_datasets:  # rdflib's Graph holds no named graphs
         assert len(load_graph([path])) == TRIPLES
 

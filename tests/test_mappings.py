@@ -8,7 +8,6 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import pyoxigraph
 import pytest
 from rdflib import URIRef
 from rdflib.namespace import SKOS
@@ -17,7 +16,7 @@ from sssom.validators import validate
 
 from concord_kg.ontology import CKG
 from concord_kg.saved_queries import run_saved_query
-from concord_kg.store import MAPPINGS_GRAPH, ontology_graphs, sssom_graph
+from concord_kg.store import MAPPINGS_GRAPH, memory_store, ontology_graphs, sssom_graph
 
 ROOT = Path(__file__).parent.parent
 MAPPING_FILES = sorted((ROOT / "ontology" / "mappings").glob("*.sssom.tsv"))
@@ -94,14 +93,7 @@ def test_mappings_graph_has_the_match_triples_and_labels():
 
 
 def test_saved_query_lists_the_mappings_from_the_store():
-    store = pyoxigraph.Store()
-    for iri, graph in ontology_graphs().items():
-        store.load(
-            graph.serialize(format="nt", encoding="utf-8"),
-            format=pyoxigraph.RdfFormat.N_TRIPLES,
-            to_graph=pyoxigraph.NamedNode(iri),
-        )
-    rows = list(run_saved_query(store, "mappings-to-other-vocabularies"))
+    rows = list(run_saved_query(memory_store(), "mappings-to-other-vocabularies"))
     assert len(rows) == len(ROWS)
     got = {(r["notation"].value, r["relation"].value.rsplit("#", 1)[1], r["targetLabel"].value) for r in rows}
     assert ("D6.2.3", "closeMatch", "telephone") in got

@@ -9,7 +9,6 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-import pyoxigraph
 import pytest
 from click.testing import CliRunner
 from rdflib import Graph, URIRef
@@ -28,6 +27,7 @@ from concord_kg.registry import (
     registry_graph,
     validate_registry,
 )
+from concord_kg.store import MemoryStore, data_graph, load_file
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "registry"
@@ -124,8 +124,8 @@ def test_turtle_has_the_documented_shape_and_conforms(classifier):
 def test_turtle_loads_into_oxigraph_and_answers_patients_per_model_by_disease(classifier, tmp_path):
     out = tmp_path / "registry.ttl"
     link_file(EXAMPLE, out, fmt="ttl", classifier=classifier)
-    store = pyoxigraph.Store()
-    store.load(path=str(out), format=pyoxigraph.RdfFormat.TURTLE)
+    store = MemoryStore()
+    load_file(store, out, graph=data_graph("registry"))
     query = """
         PREFIX ckg: <https://w3id.org/concord-kg/>
         SELECT ?disease ?model (COUNT(?p) AS ?n) WHERE {

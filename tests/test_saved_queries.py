@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from pyoxigraph import Literal, NamedNode, RdfFormat, Store, Variable
+from pyoxigraph import Literal, NamedNode, Variable
 from rdflib import RDF, Graph, URIRef
 from rdflib import Literal as RDFLiteral
 from rdflib.namespace import DCTERMS, SKOS
 from rdflib.plugins.sparql import prepareQuery
 
-from concord_kg.build import release_graph, skos_scheme
 from concord_kg.cli import main
 from concord_kg.errors import QueryError, UnknownTermError
 from concord_kg.ontology import CKG, load_ontology
@@ -29,7 +28,7 @@ from concord_kg.saved_queries import (
     parse_term,
     run_saved_query,
 )
-from concord_kg.store import MAPPINGS_GRAPH, ontology_graphs
+from concord_kg.store import MemoryStore, Store, data_graph, graph_batch, ontology_batches
 
 QUERY_FILES = sorted(queries_dir().glob("*.rq"))
 ORDO = "http://www.orpha.net/ORDO/Orphanet_"
@@ -61,28 +60,16 @@ def _fixture_data() -> Graph:
     return graph
 
 
-def _load(store: Store, graph: Graph, graph_iri: str) -> None:
-    store.load(
-        graph.serialize(format="nt", encoding="utf-8"),
-        format=RdfFormat.N_TRIPLES,
-        to_graph=NamedNode(graph_iri),
-    )
-
-
 @pytest.fixture(scope="module")
 def ontology() -> Graph:
     return load_ontology()
 
 
 @pytest.fixture(scope="module")
-def store() -> Store:
-    """The release ontology, its SKOS scheme, the mappings and the fixture data, each in its named graph."""
-    release = release_graph()
-    store = Store()
-    _load(store, release, "https://w3id.org/concord-kg/graph/ontology")
-    _load(store, skos_scheme(release), "https://w3id.org/concord-kg/graph/skos")
-    _load(store, ontology_graphs()[MAPPINGS_GRAPH], MAPPINGS_GRAPH)
-    _load(store, _fixture_data(), "https://w3id.org/concord-kg/graph/data/fixture")
+def store() -> MemoryStore:
+    """The ontology graphs (as ``load`` stores them) and the fixture data, each in its named graph."""
+    store = MemoryStore()
+    store.load_many([*ontology_batches(), graph_batch(_fixture_data(), data_graph("fixture"))])
     return store
 
 
@@ -136,7 +123,7 @@ def test_params_appear_in_query_and_projection(path: Path) -> None:
 @pytest.mark.parametrize("path", QUERY_FILES, ids=[p.name for p in QUERY_FILES])
 def test_query_parses(path: Path) -> None:
     prepareQuery(path.read_text(encoding="utf-8"))  # rdflib's parser, as the server's guard uses
-    Store().query(path.read_text(encoding="utf-8"))  # and pyoxigraph's, on an empty store
+    MemoryStore().query(path.read_text(encoding="utf-8"))  # and pyoxigraph's, on an empty store
 
 
 def _options_of_domain(rows: Rows, ontology: Graph) -> None:
@@ -430,15 +417,15 @@ def test_unknown_param_names_are_rejected() -> None:
         bind_params(saved, {"notation": "D3", "domain": "x", "colour": "red"})
 
 
-def test_injection_is_bound_as_a_literal_and_does_nothing(store: Store) -> None:
-    before = len(store)
+def test_injection_is_bound_as_a_literal_and_does_nothing(store: MemoryStore) -> None:
+    before = store.quad_count()
     text = '"x" } ; DROP ALL #'
     assert bind_params(load_saved_query("search-terms"), {"text": text}) == {Variable("text"): Literal(text)}
     rows = _rows(store, "search-terms", {"text": text})
     assert rows == []
-    assert len(store) == before
+    assert store.quad_count() == before
     assert _rows(store, "term-by-notation", {"notation": '"D3" } ; DROP ALL #'}) == []
-    assert len(store) == before
+    assert store.quad_count() == before
 
 
 def test_unknown_query_name() -> None:
