@@ -12,6 +12,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from concord_kg import __version__
 from concord_kg.files import write_atomic
+from concord_kg.links import label, shorten
 from concord_kg.ontology import CKG, ONTOLOGY_IRI, load_ontology, prefixes, taxonomy_terms
 
 __all__ = [
@@ -199,17 +200,9 @@ def vocabulary_sections(graph: Graph) -> list[dict]:
     >>> [t["definition"][:40] for s in sections for t in s["terms"] if t["curie"] == "ckg:taxonomyLevel"]
     ['The level a term of the care-coordinatio']
     """
-    names = prefixes()
-
-    def curie(node: object) -> str:
-        text = str(node)
-        for prefix, namespace in sorted(names.items(), key=lambda kv: -len(kv[1])):
-            if text.startswith(namespace) and text != namespace:
-                return f"{prefix}:{text.removeprefix(namespace)}"
-        return text
 
     def named(iri: URIRef, predicate: URIRef) -> list[str]:
-        return sorted(curie(o) for o in graph.objects(iri, predicate) if isinstance(o, URIRef))
+        return sorted(shorten(o) for o in graph.objects(iri, predicate) if isinstance(o, URIRef))
 
     sections = []
     for ident, title, about, kind in _VOCABULARY:
@@ -218,9 +211,9 @@ def vocabulary_sections(graph: Graph) -> list[dict]:
         )
         terms = [
             {
-                "curie": curie(iri),
+                "curie": shorten(iri),
                 "anchor": str(iri).removeprefix(str(CKG)),
-                "label": str(graph.value(iri, SKOS.prefLabel) or graph.value(iri, RDFS.label) or ""),
+                "label": label(graph, iri),
                 "definition": str(graph.value(iri, SKOS.definition) or ""),
                 "parents": named(iri, RDFS.subClassOf),
                 "domain": named(iri, RDFS.domain),
@@ -265,8 +258,8 @@ def _doc_sections(graph: Graph) -> list[dict]:
         {"title": "Models of care coordination", "terms": [_doc_term(graph, m) for m in models]},
     ]
     for kind, items in findings.items():
-        label = graph.value(kind, SKOS.prefLabel) or kind
-        sections.append({"title": f"{label} ({len(items)})", "terms": [_doc_term(graph, i) for i in items]})
+        title = f"{label(graph, kind)} ({len(items)})"
+        sections.append({"title": title, "terms": [_doc_term(graph, i) for i in items]})
     rest = [s for s in own if s not in placed]
     sections.append({"title": "Schema and other terms", "terms": [_doc_term(graph, s) for s in rest]})
     return sections
@@ -278,7 +271,7 @@ def _doc_term(graph: Graph, iri: URIRef) -> dict:
 
     def links(p: URIRef) -> list[dict]:
         return [
-            {"iri": str(o), "label": str(graph.value(o, SKOS.prefLabel) or o)}
+            {"iri": str(o), "label": label(graph, o)}
             for o in sorted(graph.objects(iri, p))
             if isinstance(o, URIRef)
         ]
@@ -286,7 +279,7 @@ def _doc_term(graph: Graph, iri: URIRef) -> dict:
     return {
         "iri": str(iri),
         "anchor": str(iri).removeprefix(str(CKG)),
-        "label": str(graph.value(iri, SKOS.prefLabel) or graph.value(iri, RDFS.label) or iri),
+        "label": label(graph, iri),
         "notation": str(graph.value(iri, SKOS.notation) or ""),
         "definition": str(graph.value(iri, SKOS.definition) or ""),
         "alt_labels": texts(SKOS.altLabel),

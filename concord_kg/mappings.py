@@ -24,6 +24,7 @@ import yaml
 
 from concord_kg import __version__
 from concord_kg.errors import MappingError
+from concord_kg.links import shorten
 from concord_kg.ontology import prefixes
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def _row(match: Match, *, base: str, predicate: str, modifier: str = "", justifi
         "subject_label": match.value,
         "predicate_id": predicate,
         "predicate_modifier": modifier,
-        "object_id": ("ckg:" + term.local_name) if term else NO_TERM,
+        "object_id": shorten(str(term.iri)) if term else NO_TERM,
         "object_label": term.label if term else "",
         "mapping_justification": justification,
         "confidence": f"{match.confidence:.3f}" if term else "",

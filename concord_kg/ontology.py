@@ -9,10 +9,11 @@ from functools import cache
 from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDFS, SKOS
+from rdflib.namespace import SKOS
 
 from concord_kg.errors import ConcordError, OntologyLoadError, UnknownTermError, parse_error
 from concord_kg.formats import rdf_format_of, rdflib_format
+from concord_kg.links import expand, label
 from concord_kg.resources import ontology_dir
 
 __all__ = [
@@ -103,12 +104,11 @@ class Term:
 
 def term_info(graph: Graph, iri: URIRef) -> Term:
     """Return the label, notation and definition of ``iri`` in ``graph``."""
-    label = graph.value(iri, SKOS.prefLabel) or graph.value(iri, RDFS.label) or iri
     notation = graph.value(iri, SKOS.notation)
     definition = graph.value(iri, SKOS.definition)
     return Term(
         iri=iri,
-        label=str(label),
+        label=label(graph, iri),
         notation=str(notation) if notation is not None else None,
         definition=str(definition) if definition is not None else None,
     )
@@ -124,9 +124,8 @@ def resolve_term(graph: Graph, key: str) -> URIRef:
         for subject in graph.subjects(SKOS.notation, notation):
             if isinstance(subject, URIRef):
                 return subject
-    if key.startswith("ckg:"):
-        key = key[4:]
-    candidate = URIRef(key) if "://" in key else CKG[key]
+    iri = key if "://" in key else expand(key)
+    candidate = URIRef(iri) if iri else CKG[key]
     if (candidate, None, None) in graph:
         return candidate
     raise UnknownTermError(f"no term with notation, name or IRI {key!r}", term=key)

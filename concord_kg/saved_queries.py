@@ -28,10 +28,11 @@ from pyoxigraph import Literal, NamedNode, QuerySolutions, Variable
 
 from concord_kg.answers import accepted_answers, read_answer
 from concord_kg.errors import QueryError, UnknownTermError
-from concord_kg.ontology import prefixes
+from concord_kg.links import expand, shorten
 from concord_kg.resources import queries_dir
 
 if TYPE_CHECKING:
+    from concord_kg.decision import DecisionModel
     from concord_kg.store import Store
 
 __all__ = [
@@ -46,8 +47,8 @@ __all__ = [
     "run_saved_query",
 ]
 
-#: The kinds of RDF term a parameter can be bound to.
-Term = NamedNode | Literal
+#: The kinds of RDF term a parameter can be bound to (pyoxigraph terms).
+RdfTerm = NamedNode | Literal
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -71,7 +72,7 @@ class Param:
 
     name: str
     description: str
-    default: Term | None
+    default: RdfTerm | None
 
     @property
     def default_text(self) -> str | None:
@@ -124,7 +125,7 @@ def load_saved_query(name: str, directory: Path | None = None) -> SavedQuery:
     return _read_query(path)
 
 
-def parse_term(text: str) -> Term:
+def parse_term(text: str) -> RdfTerm:
     """Read a parameter value as one RDF term (see the module docstring for the accepted forms).
 
     Text that looks like a quoted literal but is not exactly one (``"x" } ; DROP ALL #``) is taken
@@ -157,29 +158,33 @@ def parse_term(text: str) -> Term:
         return Literal(value, datatype=NamedNode(_XSD + "double"))
     if re.fullmatch(r"https?://\S+", value):
         return _named_node(value, text)
-    curie = _CURIE.fullmatch(value)
-    if curie and (curie.group(1) or "") in prefixes():
-        return _named_node(prefixes()[curie.group(1) or ""] + curie.group(2), text)
+    expanded = expand(value) if _CURIE.fullmatch(value) else None
+    if expanded:
+        return _named_node(expanded, text)
     return Literal(text)
 
 
-def format_term(term: Term) -> str:
+def format_term(term: RdfTerm) -> str:
     """Write ``term`` the way :func:`parse_term` reads it: a CURIE where a prefix fits, else N-Triples."""
     if isinstance(term, NamedNode):
-        for prefix, namespace in sorted(prefixes().items(), key=lambda kv: -len(kv[1])):
-            local = term.value.removeprefix(namespace)
-            if local != term.value and re.fullmatch(r"[\w-]*", local):
-                return f"{prefix}:{local}"
+        curie = shorten(term.value)
+        # a CURIE whose local part parse_term would not read back (a "/" or "#" in it) stays an <iri>
+        if curie != term.value and re.fullmatch(r"[\w-]*", curie.partition(":")[2]):
+            return curie
         return f"<{term.value}>"
     return str(term)
 
 
-def bind_params(query: SavedQuery, given: Mapping[str, str] | None = None) -> dict[Variable, Term]:
+def bind_params(
+    query: SavedQuery, given: Mapping[str, str] | None = None, *, decision: DecisionModel | None = None
+) -> dict[Variable, RdfTerm]:
     """Return the substitutions for ``query``: every parameter's default, overridden by ``given``.
 
     :param given: parameter name (with or without ``?``) to value text, parsed by :func:`parse_term`;
         a parameter whose default is an answer to a situation question (``ckg:TravelAbilityYes``)
         also takes the answer spellings of the scenario tables (yes/no, y/n, true/false, 1/0).
+    :param decision: the situation questions and their answers (default: compiled from the project's
+        ontology, once per process); a server passes the one it holds.
     :raises QueryError: ``given`` names parameters the query does not have (all are named), or a
         parameter without a default has no value, or an answer parameter gets no answer.
     """
@@ -192,10 +197,10 @@ def bind_params(query: SavedQuery, given: Mapping[str, str] | None = None) -> di
             term=unknown[0],
             hint=f"its parameters: {', '.join(sorted(known)) or 'none'}",
         )
-    bindings: dict[Variable, Term] = {}
+    bindings: dict[Variable, RdfTerm] = {}
     for param in query.params:
         if param.name in given:
-            bindings[Variable(param.name)] = _answer_or_term(query, param, given[param.name])
+            bindings[Variable(param.name)] = _answer_or_term(query, param, given[param.name], decision)
         elif param.default is not None:
             bindings[Variable(param.name)] = param.default
         else:
@@ -203,13 +208,17 @@ def bind_params(query: SavedQuery, given: Mapping[str, str] | None = None) -> di
     return bindings
 
 
-def _answer_or_term(query: SavedQuery, param: Param, text: str) -> Term:
+def _answer_or_term(
+    query: SavedQuery, param: Param, text: str, decision: DecisionModel | None = None
+) -> RdfTerm:
     """Read a parameter value; an answer parameter takes answer spellings and nothing but its answers.
 
     A parameter whose default is an answer (yes/no) to a situation question reads the spellings of
     the scenario tables and refuses anything that is not one of that question's answers.
     """
-    answers = _answer_values().get(param.default.value) if isinstance(param.default, NamedNode) else None
+    if not isinstance(param.default, NamedNode):
+        return parse_term(text)
+    answers = _answer_values(decision or _project_decision()).get(param.default.value)
     if answers is None:
         return parse_term(text)
     notation = read_answer(text)
@@ -227,13 +236,18 @@ def _answer_or_term(query: SavedQuery, param: Param, text: str) -> Term:
 
 
 @functools.cache
-def _answer_values() -> dict[str, dict[str, str]]:
-    """Return, for every answer IRI of the situation questions, its question's answers (notation → IRI)."""
+def _project_decision() -> DecisionModel:
+    """Return the decision model of the project's ontology (compiled once per process)."""
     from concord_kg.decision import load_decision_model
     from concord_kg.ontology import load_ontology
 
+    return load_decision_model(load_ontology())
+
+
+def _answer_values(decision: DecisionModel) -> dict[str, dict[str, str]]:
+    """Return, for every answer IRI of the situation questions, its question's answers (notation → IRI)."""
     found: dict[str, dict[str, str]] = {}
-    for var in load_decision_model(load_ontology()).variables:
+    for var in decision.variables:
         answers = {v.notation: str(v.iri) for v in var.values}
         for value in var.values:
             found[str(value.iri)] = answers

@@ -657,16 +657,18 @@ def ontology_hash() -> str:
     return digest.hexdigest()
 
 
-def ontology_graphs() -> dict[str, Graph]:
+def ontology_graphs(authored: Graph | None = None) -> dict[str, Graph]:
     """Return the graphs derived from ``ontology/`` by graph IRI: release ontology, SKOS scheme, mappings.
 
     The graphs are disjoint: each holds only triples the graphs before it lack. The store's default
     graph is the union of its named graphs and keeps every copy of a triple, so a triple in two
     graphs would come back twice from a query without ``DISTINCT``.
+
+    :param authored: the authored ontology if already loaded (it is copied, not changed).
     """
     from concord_kg.build import release_graph, skos_scheme
 
-    release = release_graph()
+    release = release_graph(authored)
     graphs = {ONTOLOGY_GRAPH: release, SKOS_GRAPH: skos_scheme(release)}
     mapping_paths = _mapping_paths()
     if mapping_paths:

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RDFLiteral
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import RDF, RDFS
 
 from concord_kg.errors import ConcordError, DataLoadError, ShapesLoadError, parse_error
 from concord_kg.formats import RDF_EXTENSIONS, rdf_format_of
+from concord_kg.links import shorten
 from concord_kg.ontology import CKG, load_graph, load_ontology
 from concord_kg.resources import shapes_dir
 from concord_kg.tables import TABLE_SUFFIXES, TableFormat
@@ -254,9 +255,4 @@ def _local(node: object) -> str:
 def _short(node: object) -> str:
     if node is None:
         return ""
-    text = str(node)
-    if isinstance(node, URIRef) and text.startswith(str(CKG)):
-        return "ckg:" + text.removeprefix(str(CKG))
-    if isinstance(node, URIRef) and text.startswith(str(SKOS)):
-        return "skos:" + text.removeprefix(str(SKOS))
-    return text
+    return shorten(str(node)) if isinstance(node, URIRef) else str(node)

@@ -23,6 +23,7 @@ from concord_kg.classify import Classifier
 from concord_kg.errors import ConcordError, DataLoadError, parse_error
 from concord_kg.formats import GRAPH_MEDIA_TYPES, graph_format
 from concord_kg.validate import Report
+from server.backend import current_backend
 
 __all__ = ["bp", "init_app"]
 
@@ -35,7 +36,7 @@ SHAPES = ("scenario", "registry", "ontology")
 @bp.get("/health")
 def health() -> Response:
     """Say the service is up, which store it uses and how many graphs it holds (no query worker needed)."""
-    backend = current_app.extensions["concord"]
+    backend = current_backend()
     return jsonify(
         status="ok",
         version=__version__,
@@ -48,19 +49,16 @@ def health() -> Response:
 @bp.get("/api/graphs")
 def graphs() -> Response:
     """List the named graphs of the store."""
-    return jsonify(graphs=current_app.extensions["concord"].graphs())
+    return jsonify(graphs=current_backend().graphs())
 
 
 def _classifier() -> Classifier:
-    extensions = current_app.extensions
-    if "concord.classifier" not in extensions:
-        extensions["concord.classifier"] = _shared_classifier()
-    return extensions["concord.classifier"]
+    return current_backend().classifier()
 
 
 @cache
 def _shared_classifier() -> Classifier:
-    """One classifier per process (the request threads, or a worker running :func:`validate_body`)."""
+    """One classifier per worker process running :func:`validate_body` (the app's is the backend's)."""
     return Classifier()
 
 
@@ -122,7 +120,7 @@ def validate() -> Response:
     if mimetype != "text/csv" and mimetype not in GRAPH_MEDIA_TYPES:
         raise UnsupportedMediaType("send RDF (" + ", ".join(GRAPH_MEDIA_TYPES) + ") or text/csv")
     limit = int(current_app.config["MAX_VALIDATE_TRIPLES"])
-    backend = current_app.extensions["concord"]
+    backend = current_backend()
     return jsonify(backend.call(validate_body, request.get_data(), mimetype, kind, limit))
 
 

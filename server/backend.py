@@ -1,4 +1,8 @@
-"""The server's one handle on the knowledge graph: the store, the query workers, the graph list.
+"""The server's one handle on the knowledge graph: the store, the query workers, and what views derive.
+
+Views ask the app's :class:`Backend` (:func:`current_backend`) for the ontology, the decision model,
+the classifier, the harmonisers, the search index and the saved queries: each is built once, on
+first use, under a lock, so the ontology is parsed once and the decision model compiled once per app.
 
 Embedded store: the server process opens the store read-write to load the ontology, then keeps only
 a read-only handle (for the graph list); queries run in a :class:`~server.pool.WorkerPool`, which
@@ -15,15 +19,25 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from flask import current_app
 from rdflib import Graph
 
 from concord_kg.errors import StoreError
 from concord_kg.store import EmbeddedStore, Store, ensure_ontology, open_store
 from server.results import Answer, Job, execute
 
-__all__ = ["Backend"]
+if TYPE_CHECKING:
+    from concord_kg.classify import Classifier
+    from concord_kg.decision import DecisionModel
+    from concord_kg.harmonise import Harmoniser
+    from concord_kg.saved_queries import SavedQuery
+    from server.terms import SearchIndex
+
+__all__ = ["Backend", "current_backend"]
+
+_T = TypeVar("_T")
 
 #: Seconds the list of graphs of a remote store is trusted before asking again.
 _GRAPHS_TTL = 10.0
@@ -58,17 +72,24 @@ def _files_signature(path: Path) -> frozenset[str]:
         return frozenset()
 
 
+def current_backend() -> Backend:
+    """Return the backend of the app handling the current request."""
+    return current_app.extensions["concord"]
+
+
 class Backend:
     """Store, worker pool and cached derived data for one app, opened lazily and thread-safe."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
         self._lock = threading.RLock()
+        # Derived data has its own lock: building it must not wait for the store to open, nor block queries.
+        self._derived_lock = threading.RLock()
+        self._derived: dict[object, Any] = {}
         self._store: Store | None = None
         self._pool: Any = None
         self._writer: Any = None
         self._graphs: tuple[float, list[str]] | None = None
-        self._ontology: Graph | None = None
         self._signature: frozenset[str] = frozenset()
         self._checked = 0.0
         #: Where query workers answer from, once started: ``"memory"`` or ``"disk"``.
@@ -180,19 +201,83 @@ class Backend:
         self._graphs = (now, graphs)
         return graphs
 
+    def _once(self, key: object, build: Callable[[], _T]) -> _T:
+        """Return the value cached under ``key``, building it on first use (once, whatever the threads)."""
+        with self._derived_lock:
+            if key not in self._derived:
+                self._derived[key] = build()
+            return self._derived[key]
+
+    def authored_ontology(self) -> Graph:
+        """Return the authored ontology (``ontology/*.ttl`` merged), parsed once; treat it as read-only.
+
+        The classifier, the decision aid and the harmonisers read it, as the command line does.
+        """
+        from concord_kg.ontology import load_ontology
+
+        return self._once("authored", load_ontology)
+
     def ontology(self) -> Graph:
         """Return the ontology graphs merged in memory (release, SKOS, mappings) for term pages and search."""
-        with self._lock:
-            if self._ontology is None:
-                from concord_kg.store import ontology_graphs
 
-                merged = Graph()
-                for graph in ontology_graphs().values():
-                    merged += graph
-                    for prefix, namespace in graph.namespaces():
-                        merged.bind(prefix, namespace, override=False)
-                self._ontology = merged
-            return self._ontology
+        def merge() -> Graph:
+            from concord_kg.store import ontology_graphs
+
+            merged = Graph()
+            for graph in ontology_graphs(self.authored_ontology()).values():
+                merged += graph
+                for prefix, namespace in graph.namespaces():
+                    merged.bind(prefix, namespace, override=False)
+            return merged
+
+        return self._once("ontology", merge)
+
+    def classifier(self) -> Classifier:
+        """Return the classifier over the authored ontology (its decision model compiled once)."""
+        from concord_kg.classify import Classifier
+
+        return self._once("classifier", lambda: Classifier(self.authored_ontology()))
+
+    def decision(self) -> DecisionModel:
+        """Return the decision model (questions, answers, model definitions): the classifier's."""
+        return self.classifier().decision
+
+    def harmoniser(self, domains: tuple[str, ...] = ()) -> Harmoniser:
+        """Return the harmoniser for these domains (all terms when none), sharing the authored ontology.
+
+        :raises MappingError: a domain is not the notation of a taxonomy term.
+        """
+        from concord_kg.harmonise import Harmoniser
+
+        return self._once(
+            ("harmoniser", domains), lambda: Harmoniser(self.authored_ontology(), domains=domains)
+        )
+
+    def search_index(self) -> SearchIndex:
+        """Return the term search index over :meth:`ontology`."""
+        from server.terms import SearchIndex
+
+        return self._once("search", lambda: SearchIndex(self.ontology()))
+
+    def saved_queries(self) -> list[SavedQuery]:
+        """Return the saved queries of ``queries/``, read once, sorted by name.
+
+        :raises QueryError: a file's header is malformed.
+        """
+        from concord_kg.saved_queries import list_saved_queries
+
+        return self._once("saved queries", list_saved_queries)
+
+    def saved_query(self, name: str) -> SavedQuery:
+        """Return the saved query called ``name``.
+
+        :raises UnknownQueryError: no saved query has that name.
+        """
+        from concord_kg.saved_queries import load_saved_query
+
+        found = next((q for q in self.saved_queries() if q.name == name), None)
+        # an unknown name goes to the reader, whose error lists the known names
+        return found if found is not None else load_saved_query(name)
 
     def _changed(self) -> None:
         self._graphs = None

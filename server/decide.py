@@ -18,15 +18,16 @@ from rdflib.namespace import RDF, RDFS, SKOS
 from concord_kg.decision import DecisionModel, Model, Outcome, Value, Variable
 from concord_kg.errors import ScenarioError
 from concord_kg.ontology import CKG
+from server.terms import term_link, term_url
 
-__all__ = ["Answer", "Step", "Offer", "read_answers", "next_step", "step_link", "model_offer", "term_link"]
+__all__ = ["AnsweredQuestion", "Step", "Offer", "read_answers", "next_step", "step_link", "model_offer"]
 
 #: Model characteristics the paper's model table gave but which could not be recovered.
 NOT_RECOVERED = ("Care plan", "MDT meetings", "Who oversees care")
 
 
 @dataclass(frozen=True)
-class Answer:
+class AnsweredQuestion:
     """One answered question: the variable, the value chosen and the URL that removes it (and later ones)."""
 
     variable: Variable
@@ -38,7 +39,7 @@ class Answer:
 class Step:
     """Where the decision aid stands: the answers given, the next question (or none) and the outcome."""
 
-    answers: list[Answer]
+    answers: list[AnsweredQuestion]
     question: Variable | None
     choices: list[tuple[Value, str]]  # (value, URL that adds it)
     outcome: Outcome
@@ -51,6 +52,7 @@ class Offer:
 
     model: Model
     definition: str
+    href: str | None = None  # the model's term page
     place_of_care: list[dict] = field(default_factory=list)
     coordination_role: list[dict] = field(default_factory=list)
     support: list[dict] = field(default_factory=list)
@@ -99,7 +101,7 @@ def next_step(decision: DecisionModel, answers: dict[URIRef, Value], base: str =
     for variable in decision.variables:
         if variable.iri in kept:
             earlier = {k: v for k, v in kept.items() if _order(decision, k) < variable.order}
-            given.append(Answer(variable, kept[variable.iri], _url(decision, earlier, base)))
+            given.append(AnsweredQuestion(variable, kept[variable.iri], _url(decision, earlier, base)))
     choices = (
         [(value, _url(decision, {**kept, question.iri: value}, base)) for value in question.values]
         if question
@@ -136,20 +138,6 @@ def _url(decision: DecisionModel, known: dict[URIRef, Value], base: str) -> str:
     return base + ("?" + "&".join(parts) if parts else "")
 
 
-def term_link(graph: Graph, node: object) -> dict:
-    """Return label, notation, definition and the ``/term/`` URL of an ontology term."""
-    label = graph.value(node, SKOS.prefLabel) or graph.value(node, RDFS.label) or node
-    text = str(node)
-    local = text.removeprefix(str(CKG))
-    return {
-        "iri": text,
-        "label": str(label),
-        "notation": str(graph.value(node, SKOS.notation) or ""),
-        "definition": str(graph.value(node, SKOS.definition) or ""),
-        "href": f"/term/{local}" if text.startswith(str(CKG)) else text,
-    }
-
-
 def model_offer(graph: Graph, model: Model) -> Offer:
     """Collect a model's characteristics, its decisions to make and the findings that concern them.
 
@@ -159,19 +147,17 @@ def model_offer(graph: Graph, model: Model) -> Offer:
     """
 
     def links(predicate: URIRef) -> list[dict]:
-        return sorted(
-            (term_link(graph, o) for o in graph.objects(model.iri, predicate)), key=lambda d: d["label"]
-        )
+        return _links(graph, graph.objects(model.iri, predicate))
 
-    offer = Offer(model=model, definition=str(graph.value(model.iri, SKOS.definition) or ""))
+    definition = str(graph.value(model.iri, SKOS.definition) or "")
+    offer = Offer(model=model, definition=definition, href=term_url(model.iri))
     offer.place_of_care = links(CKG.placeOfCare)
     offer.coordination_role = links(CKG.coordinationRole)
     offer.support = links(CKG.supportFrom)
     offer.notes = sorted(str(n) for n in graph.objects(model.iri, SKOS.editorialNote))
     decisions = sorted(graph.objects(model.iri, CKG.decisionToMake), key=lambda d: str(d))
     offer.decisions = [
-        {**term_link(graph, d), "concerns": [term_link(graph, t) for t in graph.objects(d, CKG.concerns)]}
-        for d in decisions
+        {**term_link(graph, d), "concerns": _links(graph, graph.objects(d, CKG.concerns))} for d in decisions
     ]
     terms = {
         o
@@ -187,6 +173,10 @@ def model_offer(graph: Graph, model: Model) -> Offer:
     }
     offer.evidence = _findings(graph, scope | terms)
     return offer
+
+
+def _links(graph: Graph, nodes: object) -> list[dict]:
+    return sorted((term_link(graph, n) for n in nodes), key=lambda d: d["label"])  # type: ignore[attr-defined]
 
 
 def _findings(graph: Graph, terms: set) -> dict[str, list[dict]]:

@@ -32,6 +32,7 @@ from concord_kg.harmonised import count_column, iter_rows, write_harmonised
 from concord_kg.mappings import write_sssom
 from concord_kg.ontology import Term
 from concord_kg.tables import XLSX_SUFFIXES
+from server.backend import current_backend
 
 __all__ = ["bp", "init_app", "REVIEW_LIMIT"]
 
@@ -76,14 +77,8 @@ def _unpack(text: str) -> bytes:
 
 
 def _harmoniser(domains: tuple[str, ...]) -> Harmoniser:
-    """One harmoniser per set of domains, sharing the ontology (loaded once, as the CLI loads it)."""
-    cache = current_app.extensions.setdefault("concord.harmonisers", {})
-    if domains not in cache:
-        base = cache.get(())
-        if base is None:
-            base = cache[()] = Harmoniser()
-        cache[domains] = Harmoniser(base.graph, domains=domains) if domains else base
-    return cache[domains]
+    """One harmoniser per set of domains, sharing the backend's ontology."""
+    return current_backend().harmoniser(domains)
 
 
 def _read_upload() -> _Upload:

@@ -1,37 +1,35 @@
-"""Web pages for people: home and term browser, decision aid, saved-query catalogue, SPARQL editor.
+"""Web pages for people: home and term browser, decision aid, a saved query's page and downloads.
 
-Pages work without JavaScript (links and GET forms; scripts only enhance them). ``/queries`` and
-``/sparql`` answer HTML only when a browser asks for it (``Accept: text/html`` preferred over JSON,
-and for ``/sparql`` no query in the request); every other request goes on to the JSON and protocol
-routes of those URLs.
+Pages work without JavaScript (links and GET forms; scripts only enhance them). The views of
+``/queries`` and ``/sparql`` (:mod:`server.queries`, :mod:`server.sparql`) answer browsers with the
+saved-query pages rendered here, and other clients with JSON or the SPARQL protocol.
 """
 
 from __future__ import annotations
 
 import json
-import re
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from rdflib import Graph
 
-from concord_kg.decision import DecisionModel, load_decision_model
+from concord_kg.decision import DecisionModel
 from concord_kg.errors import ConcordError, ScenarioError
 from concord_kg.formats import format_parameter
-from concord_kg.ontology import CKG, prefixes, resolve_term
+from concord_kg.links import shorten
+from concord_kg.ontology import resolve_term
 from concord_kg.saved_queries import (
     SavedQuery,
     UnknownQueryError,
     bind_params,
-    list_saved_queries,
-    load_saved_query,
 )
+from server.backend import current_backend
 from server.browse import breadcrumbs, taxonomy_tree, term_relations
 from server.decide import NOT_RECOVERED, model_offer, next_step, read_answers, step_link
 from server.problems import status_of
 from server.results import Job
-from server.terms import search_index
+from server.terms import linked_hits, term_url
 
-__all__ = ["bp", "init_app"]
+__all__ = ["bp", "init_app", "query_page"]
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder=None)
 
@@ -39,24 +37,14 @@ bp = Blueprint("pages", __name__, template_folder="templates", static_folder=Non
 DOWNLOADS = {suffix: format_parameter(suffix) for suffix in ("csv", "json", "tsv")}
 #: Rows shown in an HTML results table at most (downloads use the server's result cap).
 HTML_ROWS = 1000
-#: Saved queries offered as example tabs in the SPARQL editor.
-EXAMPLE_QUERIES = ("model-characteristics", "decisions-per-model")
-_QUERY_PAGE = re.compile(r"/queries/([A-Za-z0-9][A-Za-z0-9_-]*)")
 
 
 def _graph() -> Graph:
-    return current_app.extensions["concord"].ontology()
+    return current_backend().ontology()
 
 
 def _decision() -> DecisionModel:
-    extensions = current_app.extensions
-    if "concord.decision" not in extensions:
-        extensions["concord.decision"] = load_decision_model(_graph())
-    return extensions["concord.decision"]
-
-
-def _wants_html() -> bool:
-    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    return current_backend().decision()
 
 
 @bp.get("/")
@@ -69,11 +57,7 @@ def home() -> str:
 def find() -> str:
     """Show the terms matching ``q`` (the search box's answer when JavaScript is off)."""
     query = request.args.get("q", "").strip()
-    results = search_index().search(query, limit=50) if query else []
-    for hit in results:
-        hit["href"] = (
-            "/term/" + hit["iri"].removeprefix(str(CKG)) if hit["iri"].startswith(str(CKG)) else hit["iri"]
-        )
+    results = linked_hits(current_backend().search_index().search(query, limit=50)) if query else []
     return render_template("pages/find.html", query=query, results=results)
 
 
@@ -96,32 +80,15 @@ def decide() -> tuple[str, int]:
     )
 
 
-def _html_pages() -> Response | str | tuple[str, int] | None:
-    """Answer browsers on ``/queries``, ``/queries/<name>`` and a bare ``/sparql``; let others through."""
-    if request.method != "GET" or not _wants_html():
-        return None
-    if request.path == "/queries":
-        return render_template("pages/queries.html", queries=list_saved_queries())
-    match = _QUERY_PAGE.fullmatch(request.path)
-    if match:
-        return _query_page(match.group(1))
-    if request.path == "/sparql" and not ({"query", "update"} & set(request.args)):
-        examples = [load_saved_query(name) for name in EXAMPLE_QUERIES]
-        from server.sparql import endpoint_url
-
-        endpoint = endpoint_url()
-        return render_template("pages/sparql.html", prefixes=prefixes(), examples=examples, endpoint=endpoint)
-    return None
-
-
 def _load(name: str) -> SavedQuery:
     try:
-        return load_saved_query(name)
+        return current_backend().saved_query(name)
     except UnknownQueryError:
         abort(404)
 
 
-def _query_page(name: str) -> tuple[str, int]:
+def query_page(name: str) -> tuple[str, int]:
+    """Render a saved query's page: its form, and its results table when the form asks to ``run``."""
     query = _load(name)
     given = {p.name: request.args[p.name] for p in query.params if request.args.get(p.name, "").strip()}
     values = {p.name: given.get(p.name, p.default_text or "") for p in query.params}
@@ -139,9 +106,11 @@ def _query_page(name: str) -> tuple[str, int]:
 
 def _run(query: SavedQuery, given: dict[str, str], media_type: str, limit: int) -> dict:
     """Run a saved query through the server's workers (time limit, result cap); return its answer."""
-    substitutions = {variable.value: term for variable, term in bind_params(query, given).items()}
+    backend = current_backend()
+    bindings = bind_params(query, given, decision=backend.decision())
+    substitutions = {variable.value: term for variable, term in bindings.items()}
     job = Job(query=query.text, media_type=media_type, max_results=limit, substitutions=substitutions)
-    answer = current_app.extensions["concord"].run(job)
+    answer = backend.run(job)
     if media_type != "application/sparql-results+json":
         return {"body": answer.body, "truncated": answer.truncated}
     data = json.loads(answer.body)
@@ -158,11 +127,8 @@ def _cell(term: dict | None) -> dict:
     value = term["value"]
     if term["type"] != "uri":
         return {"text": value, "href": None}
-    if value.startswith(str(CKG)):
-        local = value.removeprefix(str(CKG))
-        return {"text": "ckg:" + local, "href": "/term/" + local}
-    # Only web IRIs become links: data loaded into the store could hold javascript: or file: IRIs.
-    return {"text": value, "href": value if value.startswith(("http://", "https://")) else None}
+    # Data loaded into the store could hold javascript: or file: IRIs: term_url links web IRIs only.
+    return {"text": shorten(value), "href": term_url(value)}
 
 
 @bp.get("/queries/<name>/results.<fmt>")
@@ -195,7 +161,6 @@ def _term_links() -> dict:
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages, the browser views of ``/queries`` and ``/sparql``, and term-page helpers."""
+    """Register the pages and the term-page helpers."""
     app.register_blueprint(bp)
-    app.before_request(_html_pages)
     app.context_processor(_term_links)

@@ -1,5 +1,8 @@
 """Saved queries over HTTP: list ``queries/*.rq`` with their headers, show one, run one with parameters.
 
+``/queries`` and ``/queries/<name>`` answer browsers (``text/html`` preferred to JSON) with pages
+(:func:`server.pages.query_page`), other clients with JSON (or the query text).
+
 Parameters are read by :func:`concord_kg.saved_queries.bind_params` and bound with pyoxigraph
 ``substitutions`` (never spliced into the text); the run goes through the same guard, workers,
 time limit, result cap and content negotiation as ``/sparql``.
@@ -7,13 +10,25 @@ time limit, result cap and content negotiation as ``/sparql``.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 
 from concord_kg.formats import GRAPH_MEDIA_TYPES, SOLUTION_MEDIA_TYPES
-from concord_kg.saved_queries import SavedQuery, bind_params, list_saved_queries, load_saved_query
+from concord_kg.saved_queries import SavedQuery, bind_params
+from server.backend import current_backend
 from server.guard import analyse_query, check_graphs
+from server.pages import query_page
 from server.results import Job
-from server.sparql import answer_job, negotiate
+from server.sparql import answer_job, negotiate, wants_html
 
 __all__ = ["bp", "init_app"]
 
@@ -38,29 +53,43 @@ def _describe(query: SavedQuery) -> dict:
 
 @bp.get("/queries")
 def index() -> Response:
-    """List the saved queries with their title, description and parameters."""
-    return jsonify(queries=[_describe(q) for q in list_saved_queries()])
+    """List the saved queries with their title, description and parameters (a page, or JSON)."""
+    queries = current_backend().saved_queries()
+    if wants_html():
+        return _by_accept(render_template("pages/queries.html", queries=queries))
+    return _by_accept(jsonify(queries=[_describe(q) for q in queries]))
 
 
 @bp.get("/queries/<name>")
 def show(name: str) -> Response:
-    """Show one saved query: its header as JSON, or its text as ``application/sparql-query``."""
-    query = load_saved_query(name)
+    """Show one saved query: its page (form and results), its header as JSON, or its text as SPARQL."""
+    if wants_html():
+        return _by_accept(query_page(name))
+    query = current_backend().saved_query(name)
     if request.accept_mimetypes.best_match(("application/json", "application/sparql-query")) == (
         "application/sparql-query"
     ):
-        return Response(query.text, mimetype="application/sparql-query")
-    return jsonify({**_describe(query), "sparql": query.text})
+        return _by_accept(Response(query.text, mimetype="application/sparql-query"))
+    return _by_accept(jsonify({**_describe(query), "sparql": query.text}))
+
+
+def _by_accept(answer: Response | str | tuple[str, int]) -> Response:
+    """Mark an answer as chosen by ``Accept`` (a page or data at one URL), so caches keep them apart."""
+    response = make_response(answer)
+    response.vary.add("Accept")
+    return response
 
 
 @bp.route("/queries/<name>/run", methods=["GET", "POST"])
 def run(name: str) -> Response:
     """Run a saved query; parameters come from the query string or form (``?notation=D3``)."""
-    query = load_saved_query(name)
+    backend = current_backend()
+    query = backend.saved_query(name)
     given = {k: v for k, v in request.values.items() if k not in _RESERVED}
-    substitutions = {variable.value: term for variable, term in bind_params(query, given).items()}
+    bindings = bind_params(query, given, decision=backend.decision())
+    substitutions = {variable.value: term for variable, term in bindings.items()}
     analysis = analyse_query(query.text)
-    check_graphs(analysis, current_app.extensions["concord"].graphs())
+    check_graphs(analysis, backend.graphs())
     graph_form = analysis.form in ("CONSTRUCT", "DESCRIBE")
     job = Job(
         query=query.text,

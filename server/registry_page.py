@@ -11,13 +11,14 @@ import base64
 import io
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request
 from werkzeug.datastructures import FileStorage
 
 from concord_kg.classify import Classifier
 from concord_kg.cohort_chart import render_chart
 from concord_kg.errors import ConcordError, InputErrors, ScenarioError
 from concord_kg.registry import Linkage, read_extract, summary_rows
+from server.backend import current_backend
 from server.problems import status_of
 
 __all__ = ["bp", "init_app"]
@@ -30,10 +31,7 @@ _SUFFIXES = {".csv", ".json"}
 
 
 def _classifier() -> Classifier:
-    extensions = current_app.extensions
-    if "concord.classifier" not in extensions:
-        extensions["concord.classifier"] = Classifier()
-    return extensions["concord.classifier"]
+    return current_backend().classifier()
 
 
 @bp.get("/registry")

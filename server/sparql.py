@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, overload
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request
 from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RDFLiteral
 from rdflib.namespace import DCTERMS, RDF
@@ -35,17 +35,20 @@ from concord_kg.formats import (
     format_parameter,
     rdflib_format,
 )
-from server.backend import Backend
+from concord_kg.ontology import prefixes
+from server.backend import Backend, current_backend
 from server.guard import normalise_newlines
 from server.results import Job
 
-__all__ = ["bp", "init_app", "negotiate", "answer_job", "endpoint_url", "public_url"]
+__all__ = ["bp", "init_app", "negotiate", "wants_html", "answer_job", "endpoint_url", "public_url"]
 
 bp = Blueprint("sparql", __name__)
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 
+#: Saved queries offered as example tabs in the SPARQL editor.
+EXAMPLE_QUERIES = ("model-characteristics", "decisions-per-model")
 #: Base URL when ``PUBLIC_URL`` is not set (an app made by ``create_app`` alone, as in tests);
 #: ``concord-kg serve`` sets it to the address it listens on.
 _FALLBACK_URL = "http://localhost/"
@@ -70,15 +73,15 @@ class _Operation:
 
 
 def _backend() -> Backend:
-    return current_app.extensions["concord"]
+    return current_backend()
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
-    """Answer a SPARQL query or update, or describe the service when there is neither."""
+    """Answer a SPARQL query or update; with neither, the editor (browsers) or the service description."""
     operation = _read_operation()
     if operation is None:
-        return _service_description()
+        return _editor_page() if wants_html() else _service_description()
     if operation.kind == "update":
         return _update(operation)
     return _query(operation)
@@ -189,6 +192,24 @@ def negotiate(supported: tuple[str, ...], *, strict: bool = True) -> str | None:
     if not strict:
         return None
     raise NotAcceptable("this answer can be given as: " + ", ".join(supported))
+
+
+def wants_html() -> bool:
+    """Whether a browser is asking for a page: a GET (or HEAD) preferring ``text/html`` to JSON."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.method in ("GET", "HEAD") and best == "text/html"
+
+
+def _editor_page() -> Response:
+    """Render the SPARQL editor (YASGUI) with the project's prefixes and example queries."""
+    backend = _backend()
+    examples = [backend.saved_query(name) for name in EXAMPLE_QUERIES]
+    page = render_template(
+        "pages/sparql.html", prefixes=prefixes(), examples=examples, endpoint=endpoint_url()
+    )
+    response = Response(page, mimetype="text/html")
+    response.vary.add("Accept")  # the same URL answers the service description to other clients
+    return response
 
 
 def _update(operation: _Operation) -> Response:

@@ -9,17 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, jsonify, render_template, request, url_for
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from concord_kg.errors import QueryError
 from concord_kg.formats import GRAPH_MEDIA_TYPES, rdflib_format
-from concord_kg.harmonise import normalise as harmonise_normalise
+from concord_kg.harmonise import normalise
+from concord_kg.links import label, shorten, web_href
 from concord_kg.ontology import CKG, prefixes, resolve_term
+from server.backend import current_backend
 from server.sparql import negotiate
 
-__all__ = ["bp", "init_app", "normalise", "SearchIndex"]
+__all__ = ["bp", "init_app", "search_words", "SearchIndex", "term_url", "term_link", "linked_hits"]
 
 bp = Blueprint("terms", __name__, template_folder="templates")
 
@@ -28,13 +30,41 @@ TERM_TYPES = ("text/html", *GRAPH_MEDIA_TYPES)
 _MATCHES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch, SKOS.relatedMatch)
 
 
-def normalise(text: str) -> list[str]:
+def search_words(text: str) -> list[str]:
     """Return the words of ``text`` folded for matching, exactly as harmonisation folds labels.
 
-    >>> normalise("Care co-ordinator organization")
+    >>> search_words("Care co-ordinator organization")
     ['care', 'coordinator', 'organisation']
     """
-    return harmonise_normalise(text).split()
+    return normalise(text).split()
+
+
+def term_url(iri: str) -> str | None:
+    """Return where a term links to: its ``/term/`` page for ontology IRIs, other web IRIs as they are.
+
+    ``None`` for anything that is not ``http``/``https`` (:func:`concord_kg.links.web_href`).
+    """
+    text = str(iri)
+    local = text.removeprefix(str(CKG))
+    if local != text and local:
+        return url_for("terms.term", key=local)
+    return web_href(text)
+
+
+def term_link(graph: Graph, node: object) -> dict:
+    """Return what a page shows of a term: IRI, label, notation, definition, link (``href`` or ``None``)."""
+    return {
+        "iri": str(node),
+        "label": label(graph, node),
+        "notation": str(graph.value(node, SKOS.notation) or ""),  # type: ignore[arg-type]
+        "definition": str(graph.value(node, SKOS.definition) or ""),  # type: ignore[arg-type]
+        "href": term_url(str(node)),
+    }
+
+
+def linked_hits(hits: list[dict]) -> list[dict]:
+    """Add to search hits the link of each term (``href``)."""
+    return [{**hit, "href": term_url(hit["iri"])} for hit in hits]
 
 
 @dataclass(frozen=True)
@@ -72,13 +102,15 @@ class SearchIndex:
                 (SKOS.hiddenLabel, 0.8),
             )
             for predicate, weight in weighted:
-                for label in self.graph.objects(subject, predicate):
-                    labels.append((str(label), weight, tuple(normalise(str(label)))))
+                for text in self.graph.objects(subject, predicate):
+                    labels.append((str(text), weight, tuple(search_words(str(text)))))
             notation = self.graph.value(subject, SKOS.notation)
-            main = self.graph.value(subject, SKOS.prefLabel) or self.graph.value(subject, RDFS.label)
             entries.append(
                 _Entry(
-                    str(subject), str(main), str(notation) if notation else None, tuple(dict.fromkeys(labels))
+                    str(subject),
+                    label(self.graph, subject),
+                    str(notation) if notation else None,
+                    tuple(dict.fromkeys(labels)),
                 )
             )
         return entries
@@ -90,7 +122,7 @@ class SearchIndex:
         """
         if len(query) > MAX_SEARCH_LENGTH:
             raise QueryError(f"search text is at most {MAX_SEARCH_LENGTH} characters, not {len(query):,}")
-        words = normalise(query)
+        words = search_words(query)
         if not words:
             return []
         squashed = "".join(words)
@@ -126,26 +158,19 @@ def _score(words: list[str], squashed: str, label_words: tuple[str, ...]) -> flo
     return 40.0 * found / len(words) if len(words) > 1 else 0.0
 
 
-def search_index() -> SearchIndex:
-    """Return the app's search index over the ontology (built once)."""
-    extensions = current_app.extensions
-    if "concord.search" not in extensions:
-        extensions["concord.search"] = SearchIndex(extensions["concord"].ontology())
-    return extensions["concord.search"]
-
-
 @bp.get("/search")
 def search() -> Response:
     """Rank terms by how well a label matches ``q`` (case, hyphens and spelling variants ignored)."""
     query = request.args.get("q", "")
     limit = min(max(request.args.get("limit", 20, type=int) or 20, 1), 200)
-    return jsonify(query=query, results=search_index().search(query, limit=limit))
+    results = current_backend().search_index().search(query, limit=limit)
+    return jsonify(query=query, results=linked_hits(results))
 
 
 @bp.get("/term/<path:key>")
 def term(key: str) -> Response:
     """Show one term: an HTML page, or its description as Turtle, JSON-LD, N-Triples or RDF/XML."""
-    graph = current_app.extensions["concord"].ontology()
+    graph = current_backend().ontology()
     iri = resolve_term(graph, key)
     media_type = negotiate(TERM_TYPES)
     if media_type != "text/html":
@@ -172,41 +197,30 @@ def _description(graph: Graph, iri: URIRef) -> Graph:
     return description
 
 
-def _link(graph: Graph, node: object) -> dict:
-    label = graph.value(node, SKOS.prefLabel) or graph.value(node, RDFS.label)
-    text = str(node)
-    local = text.removeprefix(str(CKG)) if text.startswith(str(CKG)) else None
-    return {"iri": text, "label": str(label) if label else text, "href": f"/term/{local}" if local else text}
-
-
 def _page(graph: Graph, iri: URIRef) -> dict:
     def texts(predicate: URIRef) -> list[str]:
         return sorted(str(o) for o in graph.objects(iri, predicate))
 
     def links(nodes: object) -> list[dict]:
-        return sorted((_link(graph, n) for n in nodes if isinstance(n, URIRef)), key=lambda d: d["label"])  # type: ignore[attr-defined]
+        return sorted((term_link(graph, n) for n in nodes if isinstance(n, URIRef)), key=lambda d: d["label"])  # type: ignore[attr-defined]
 
     parents = [*graph.objects(iri, RDFS.subClassOf), *graph.objects(iri, SKOS.broader)]
     children = [*graph.subjects(RDFS.subClassOf, iri), *graph.subjects(SKOS.broader, iri)]
     mappings = [
-        {"relation": "skos:" + str(p).removeprefix(str(SKOS)), **_link(graph, o)}
+        {"relation": shorten(p), **term_link(graph, o)}
         for p in _MATCHES
         for o in [*graph.objects(iri, p), *graph.subjects(p, iri)]
     ]
     evidence = []
     for item in sorted(graph.subjects(CKG.concerns, iri)):
-        kinds = [
-            _link(graph, t)["label"] for t in graph.objects(item, RDF.type) if str(t).startswith(str(CKG))
-        ]
-        evidence.append({**_link(graph, item), "kind": ", ".join(sorted(kinds))})
+        kinds = [label(graph, t) for t in graph.objects(item, RDF.type) if str(t).startswith(str(CKG))]
+        evidence.append({**term_link(graph, item), "kind": ", ".join(sorted(kinds))})
     return {
-        **_link(graph, iri),
-        "notation": str(graph.value(iri, SKOS.notation) or ""),
-        "definition": str(graph.value(iri, SKOS.definition) or ""),
+        **term_link(graph, iri),
         "alt_labels": texts(SKOS.altLabel),
         "notes": texts(SKOS.editorialNote) + texts(SKOS.scopeNote) + texts(SKOS.note),
         "examples": texts(SKOS.example),
-        "sources": texts(DCTERMS.source),
+        "sources": [{"text": source, "href": web_href(source)} for source in texts(DCTERMS.source)],
         "sections": texts(CKG.sourceSection),
         "types": links(graph.objects(iri, RDF.type)),
         "parents": links(dict.fromkeys(parents)),

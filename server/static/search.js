@@ -10,17 +10,12 @@
   let timer = null;
   let latest = 0;
 
-  function termHref(iri) {
-    const base = "https://w3id.org/concord-kg/";
-    return iri.startsWith(base) ? "/term/" + iri.slice(base.length) : iri;
-  }
-
   function show(results, query) {
     list.replaceChildren();
     for (const hit of results) {
       const item = document.createElement("li");
       const link = document.createElement("a");
-      link.href = termHref(hit.iri);
+      link.href = hit.href;  // built by the server (/term/ page), never from the IRI here
       if (hit.notation) {
         const notation = document.createElement("span");
         notation.className = "notation";

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 
 from server.pages import _cell
 
@@ -16,5 +17,6 @@ from server.pages import _cell
         ("file:///etc/passwd", None),
     ],
 )
-def test_cell_links(value: str, href: str | None) -> None:
-    assert _cell({"type": "uri", "value": value})["href"] == href
+def test_cell_links(app: Flask, value: str, href: str | None) -> None:
+    with app.test_request_context():  # term pages are linked with url_for
+        assert _cell({"type": "uri", "value": value})["href"] == href

@@ -1,0 +1,168 @@
+"""The backend holds the server's state: the ontology is parsed once and the decision model compiled once.
+
+Every view takes the ontology, the decision model, the classifier, the harmoniser, the search index
+and the saved queries from the app's :class:`server.backend.Backend`; each URL has one view that
+answers browsers with a page and other clients with JSON (or RDF, or the SPARQL protocol).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+import concord_kg.ontology
+from concord_kg.decision import DecisionModel
+from concord_kg.resources import ontology_dir
+from server.backend import Backend
+from tests.server.test_live import fetch
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+BROWSER = "text/html,application/xhtml+xml,*/*;q=0.8"
+SCENARIO = {
+    "id": "p1",
+    "access_to_specialist_centre": "yes",
+    "lives_near_specialist_centre": "no",
+    "can_travel": "yes",
+    "can_coordinate_own_care": "no",
+    "clear_who_to_see": "yes",
+}
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    """Count parses of the ontology's modules and compilations of a decision model in this process."""
+    counts: Counter = Counter()
+    parse = concord_kg.ontology.load_graph
+    modules = ontology_dir().resolve()
+
+    def counting_parse(paths: Iterable[Path], **kwargs: object) -> object:
+        paths = list(paths)
+        if any(Path(p).resolve().parent == modules for p in paths):
+            counts["ontology"] += 1
+        return parse(paths, **kwargs)  # type: ignore[arg-type]
+
+    compile_model = DecisionModel.__init__
+
+    def counting_compile(self: DecisionModel, *args: object, **kwargs: object) -> None:
+        counts["decision model"] += 1
+        compile_model(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concord_kg.ontology, "load_graph", counting_parse)
+    monkeypatch.setattr(DecisionModel, "__init__", counting_compile)
+    return counts
+
+
+def _requests(client: FlaskClient) -> list[tuple[str, int]]:
+    """Visit every page and API that reads the ontology; return (what, status) for each."""
+    html = {"Accept": BROWSER}
+    statuses = [
+        (url, client.get(url, headers=headers).status_code)
+        for url, headers in [
+            ("/", html),
+            ("/find?q=coordinator", html),
+            ("/search?q=key+worker", {}),
+            ("/decide", html),
+            ("/decide?" + "&".join(f"{k}={v}" for k, v in SCENARIO.items() if k != "id"), html),
+            ("/term/Coordinator", html),
+            ("/term/M4", {"Accept": "text/turtle"}),
+            ("/queries", html),
+            ("/queries/options-of-domain?run=1", html),
+            ("/queries/models-for-situation/run?travel=no", {"Accept": "application/sparql-results+json"}),
+            ("/sparql", html),
+            ("/harmonise", html),
+        ]
+    ]
+    classified = client.post("/api/classify", data=json.dumps([SCENARIO]), content_type="application/json")
+    statuses.append(("/api/classify", classified.status_code))
+    extract = {"extract": (io.BytesIO((EXAMPLES / "registry.csv").read_bytes()), "registry.csv")}
+    uploaded = client.post("/registry", data=extract, content_type="multipart/form-data")
+    statuses.append(("/registry", uploaded.status_code))
+    return statuses
+
+
+def test_ontology_parsed_once_and_decision_model_compiled_once(client: FlaskClient, builds: Counter) -> None:
+    first = _requests(client)
+    assert all(status == 200 for _, status in first), first
+    second = _requests(client)  # nothing is rebuilt on later requests
+    assert all(status == 200 for _, status in second), second
+    assert builds == {"ontology": 1, "decision model": 1}
+
+
+def test_derived_data_is_built_once_across_threads(builds: Counter) -> None:
+    backend = Backend({})
+    getters: list[Callable[[], object]] = [
+        backend.ontology,
+        backend.decision,
+        backend.classifier,
+        backend.search_index,
+        backend.authored_ontology,
+    ]
+    start = threading.Barrier(len(getters) * 2)
+    seen: dict[int, list[object]] = {}
+
+    def work(index: int) -> None:
+        start.wait()
+        seen.setdefault(index % len(getters), []).append(getters[index % len(getters)]())
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(getters) * 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(len({id(value) for value in values}) == 1 for values in seen.values())
+    assert backend.decision() is backend.classifier().decision
+    assert builds == {"ontology": 1, "decision model": 1}
+
+
+def test_saved_queries_are_read_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    import concord_kg.saved_queries as saved_queries
+
+    reads: Counter = Counter()
+    read = saved_queries._read_query
+
+    def counting_read(path: Path) -> object:
+        reads[path.stem] += 1
+        return read(path)
+
+    monkeypatch.setattr(saved_queries, "_read_query", counting_read)
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/queries").status_code == 200
+        assert client.get("/queries", headers={"Accept": "text/html"}).status_code == 200
+        assert client.get("/queries/options-of-domain").status_code == 200
+        assert client.get("/sparql", headers={"Accept": "text/html"}).status_code == 200
+    assert reads and max(reads.values()) == 1, reads
+
+
+def test_no_hook_answers_ahead_of_routing(app: Flask) -> None:
+    assert not any(app.before_request_funcs.values())
+    endpoints = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints["/queries"] == "queries.index"
+    assert endpoints["/queries/<name>"] == "queries.show"
+    assert endpoints["/sparql"] == "sparql.endpoint"
+
+
+def test_one_url_answers_pages_and_data_over_http(live_server: str) -> None:
+    def media_type(path: str, accept: str | None = None) -> str:
+        status, headers, _ = fetch(live_server + path, headers={"Accept": accept} if accept else {})
+        assert status == 200, path
+        return headers["Content-Type"].split(";")[0]
+
+    assert media_type("/queries", BROWSER) == "text/html"
+    assert media_type("/queries") == "application/json"
+    assert media_type("/queries/options-of-domain", BROWSER) == "text/html"
+    assert media_type("/queries/options-of-domain", "application/json") == "application/json"
+    assert media_type("/queries/options-of-domain", "application/sparql-query") == "application/sparql-query"
+    assert media_type("/sparql", BROWSER) == "text/html"
+    assert media_type("/sparql") == "text/turtle"
+    assert media_type("/sparql?query=ASK%7B%7D", BROWSER) == "application/sparql-results+json"
+    assert media_type("/term/Coordinator", BROWSER) == "text/html"
+    assert media_type("/term/Coordinator", "text/turtle") == "text/turtle"
