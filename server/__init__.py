@@ -19,7 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     :raises SettingError: a setting has a value that cannot be used.
     """
-    from server.settings import check_service, resolve
+    from .settings import check_service, resolve
 
     values = resolve(config, os.environ)
     check_service(values)
@@ -27,8 +27,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(values)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from server import api, cors, harmonise, pages, problems, queries, registry_page, sparql, terms
-    from server.backend import Backend
+    from . import api, cors, harmonise, pages, problems, queries, registry_page, sparql, terms
+    from .backend import Backend
 
     app.extensions["concord"] = Backend(app.config)
     for module in (problems, cors, sparql, terms, api, queries, pages, registry_page, harmonise):

@@ -1,7 +1,7 @@
 """The server's one handle on the knowledge graph: the store, the query workers, the graph list.
 
 Embedded store: the server process opens the store read-write to load the ontology, then keeps only
-a read-only handle (for the graph list); queries run in a :class:`~server.pool.WorkerPool`, which
+a read-only handle (for the graph list); queries run in a :class:`~concord_kg.server.pool.WorkerPool`, which
 reopens the store when its files change, and updates (when allowed) in a one-process pool that holds
 the store read-write. Remote store: queries go to the endpoint from the request thread, with the
 endpoint's HTTP timeout.
@@ -21,7 +21,8 @@ from rdflib import Graph
 
 from concord_kg.errors import StoreError
 from concord_kg.store import EmbeddedStore, Store, ensure_ontology, open_store
-from server.results import Answer, Job, execute
+
+from .results import Answer, Job, execute
 
 __all__ = ["Backend"]
 
@@ -99,7 +100,7 @@ class Backend:
                 store.close()
                 store = EmbeddedStore(store.path, read_only=True)
                 self.store_mode = _store_mode(store, self.config)
-            from server.pool import WorkerPool
+            from .pool import WorkerPool
 
             options = {
                 "timeout": float(self.config["QUERY_TIMEOUT"]),
@@ -141,7 +142,7 @@ class Backend:
             self._notice_outside_changes()
             return self._pool.run(job)
         if job.known_graphs is not None:
-            from server.guard import check_query
+            from .guard import check_query
 
             dataset = {"default_graph": job.default_graph, "named_graphs": job.named_graphs}
             self.call(check_query, job.query, job.known_graphs, **dataset)
@@ -156,7 +157,7 @@ class Backend:
         """Guard and apply an update (in the writer worker, under the time limit); workers then see it."""
         store = self.start()
         if self._writer is None:
-            from server.guard import analyse_update
+            from .guard import analyse_update
 
             self.call(analyse_update, text)
             store.update(text)

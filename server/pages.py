@@ -24,10 +24,11 @@ from concord_kg.saved_queries import (
     list_saved_queries,
     load_saved_query,
 )
-from server.browse import breadcrumbs, taxonomy_tree, term_relations
-from server.decide import NOT_RECOVERED, model_offer, next_step, read_answers, step_link
-from server.results import Job
-from server.terms import search_index
+
+from .browse import breadcrumbs, taxonomy_tree, term_relations
+from .decide import NOT_RECOVERED, model_offer, next_step, read_answers, step_link
+from .results import Job
+from .terms import search_index
 
 __all__ = ["bp", "init_app"]
 
@@ -105,7 +106,7 @@ def _html_pages() -> Response | str | tuple[str, int] | None:
         return _query_page(match.group(1))
     if request.path == "/sparql" and not ({"query", "update"} & set(request.args)):
         examples = [load_saved_query(name) for name in EXAMPLE_QUERIES]
-        from server.sparql import endpoint_url
+        from .sparql import endpoint_url
 
         endpoint = endpoint_url()
         return render_template("pages/sparql.html", prefixes=prefixes(), examples=examples, endpoint=endpoint)

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from concord_kg.errors import ConcordError, ForbiddenQueryError, QueryError, StoreError
-from server.results import Answer, Job, NotAcceptableAnswer, execute
+
+from .results import Answer, Job, NotAcceptableAnswer, execute
 
 __all__ = ["QueryTimeout", "PoolBusy", "WorkerDied", "WorkerPool"]
 
@@ -118,7 +119,7 @@ class WorkerPool:
         # a few arenas must do (the forkserver, started on first use, passes this on to the workers).
         os.environ.setdefault("MALLOC_ARENA_MAX", "2")
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["server.pool"])
+        self._context.set_forkserver_preload(["concord_kg.server.pool"])
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._generation = 0
         self._lock = threading.Lock()
@@ -351,8 +352,9 @@ def _serve(
 ) -> None:
     """Worker loop: sandbox, open the store on first use (memory mode: copy it now), answer jobs."""
     from concord_kg.store import EmbeddedStore
-    from server.guard import analyse_update
-    from server.sandbox import SandboxError, forbid_network, limit_memory
+
+    from .guard import analyse_update
+    from .sandbox import SandboxError, forbid_network, limit_memory
 
     try:
         forbid_network()

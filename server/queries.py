@@ -10,9 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
 from concord_kg.saved_queries import SavedQuery, bind_params, list_saved_queries, load_saved_query
-from server.guard import analyse_query, check_graphs
-from server.results import GRAPH_TYPES, SOLUTION_TYPES, Job
-from server.sparql import answer_job, negotiate
+
+from .guard import analyse_query, check_graphs
+from .results import GRAPH_TYPES, SOLUTION_TYPES, Job
+from .sparql import answer_job, negotiate
 
 __all__ = ["bp", "init_app"]
 

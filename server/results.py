@@ -19,7 +19,8 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from concord_kg.errors import ConcordError
-from server.guard import check_query
+
+from .guard import check_query
 
 __all__ = [
     "SOLUTION_TYPES",

@@ -29,9 +29,10 @@ from werkzeug.exceptions import (
 )
 
 from concord_kg.errors import ForbiddenQueryError
-from server.backend import Backend
-from server.guard import normalise_newlines
-from server.results import GRAPH_TYPES, SOLUTION_TYPES, Job
+
+from .backend import Backend
+from .guard import normalise_newlines
+from .results import GRAPH_TYPES, SOLUTION_TYPES, Job
 
 __all__ = ["bp", "init_app", "negotiate", "answer_job", "endpoint_url", "public_url"]
 

@@ -16,7 +16,8 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from concord_kg.errors import QueryError
 from concord_kg.harmonise import normalise as harmonise_normalise
 from concord_kg.ontology import CKG, prefixes, resolve_term
-from server.sparql import negotiate
+
+from .sparql import negotiate
 
 __all__ = ["bp", "init_app", "normalise", "SearchIndex"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.pages import _cell
+from concord_kg.server.pages import _cell
 
 
 @pytest.mark.parametrize(
