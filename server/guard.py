@@ -12,11 +12,14 @@ import threading
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rdflib import URIRef
 
 from concord_kg.errors import ForbiddenQueryError, QueryError
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.parserutils import CompValue
 
 __all__ = [
     "Operation",
@@ -228,7 +231,7 @@ def check_graphs(operation: Operation, known: Collection[str], *, extra: Collect
         raise ForbiddenQueryError(f"no such graph in the store: {names}", hint="GET /api/graphs lists them")
 
 
-def _refuse(node: dict) -> None:
+def _refuse(node: CompValue) -> None:
     name = getattr(node, "name", "")
     if name == "ServiceGraphPattern":
         raise ForbiddenQueryError("SERVICE (federated query) is not allowed on this endpoint")
@@ -236,7 +239,7 @@ def _refuse(node: dict) -> None:
         raise ForbiddenQueryError("LOAD is not allowed on this endpoint")
 
 
-def _walk(root: object) -> Iterator:
+def _walk(root: object) -> Iterator[CompValue]:
     """Yield every algebra node (rdflib ``CompValue``) under ``root``, depth first."""
     from rdflib.plugins.sparql.parserutils import CompValue
 
