@@ -150,7 +150,4 @@ def run_query(
         load_data_file(store, Path(path))
     solutions = run_saved_query(store, name, params)
     names = [v.value for v in solutions.variables]
-    return [
-        {n: solution[n].value for n in names if solution[n] is not None}  # type: ignore[union-attr]
-        for solution in solutions
-    ]
+    return [{n: solution[n].value for n in names if solution[n] is not None} for solution in solutions]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pyoxigraph import Literal, NamedNode, QuerySolutions, Store, Variable
+from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, Store, Triple, Variable
 
 from concord_kg.answers import accepted_answers, read_answer
 from concord_kg.errors import QueryError, UnknownTermError
@@ -256,11 +256,16 @@ def run_saved_query(
     substitutions = bind_params(query, params)
     if not isinstance(store, Store):
         by_name = {variable.value: term for variable, term in substitutions.items()}
-        return store.query(query.text, substitutions=by_name)  # type: ignore[return-value]
-    try:
-        return store.query(query.text, substitutions=substitutions, use_default_graph_as_union=True)
-    except (SyntaxError, RuntimeError) as exc:
-        raise QueryError(f"saved query {query.name!r} failed: {exc}", source=f"{query.name}.rq") from exc
+        result = store.query(query.text, substitutions=by_name)
+    else:
+        bound: dict[Variable, NamedNode | BlankNode | Literal | Triple] = dict(substitutions)
+        try:
+            result = store.query(query.text, substitutions=bound, use_default_graph_as_union=True)
+        except (SyntaxError, RuntimeError) as exc:
+            raise QueryError(f"saved query {query.name!r} failed: {exc}", source=f"{query.name}.rq") from exc
+    if not isinstance(result, QuerySolutions):
+        raise QueryError(f"saved query {query.name!r} is not a SELECT query", source=f"{query.name}.rq")
+    return result
 
 
 def _read_query(path: Path) -> SavedQuery:

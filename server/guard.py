@@ -40,6 +40,8 @@ _FORMS: dict[str, Form] = {
     "ConstructQuery": "CONSTRUCT",
     "DescribeQuery": "DESCRIBE",
 }
+#: The query forms by the keyword that opens them (what the fast path reads).
+_KEYWORDS: dict[str, Form] = {form: form for form in _FORMS.values()}
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def analyse_query(text: str, *, base: str | None = None) -> Operation:
     if not _NEEDS_PARSE.search(text):
         form = _FORM.match(_COMMENT.sub("", text))
         if form:
-            return Operation(form.group(1).upper())  # type: ignore[arg-type]
+            return Operation(_KEYWORDS[form.group(1).upper()])
     return _parse_query(text, base)
 
 

@@ -82,7 +82,8 @@ def _harmoniser(domains: tuple[str, ...]) -> Harmoniser:
         if base is None:
             base = cache[()] = Harmoniser()
         cache[domains] = Harmoniser(base.graph, domains=domains) if domains else base
-    return cache[domains]
+    harmoniser: Harmoniser = cache[domains]
+    return harmoniser
 
 
 @contextmanager
@@ -164,8 +165,9 @@ def _reviewed(result: Harmonisation, harmoniser: Harmoniser) -> tuple[Harmonisat
             raise MappingError(f"value {at + 1}: decision {decision!r} is not accept, change or reject")
         if match.term is not None and (term is None or term.iri != match.term.iri):
             rejected[match.value] = [match]
-        reviewed = Match(match.value, term, 1.0, "reviewed", match.count, alternatives=match.alternatives)
-        matches.append(reviewed)
+        matches.append(
+            Match(match.value, term, 1.0, "reviewed", match.count, alternatives=match.alternatives)
+        )
     reviewed = Harmonisation(matches, source=result.source, column=result.column)
     return reviewed, rejected
 

@@ -205,7 +205,8 @@ class WorkerPool:
         :raises WorkerDied: the worker died (e.g. out of memory) and was replaced.
         :raises QueryError: the guard or the store refused the query.
         """
-        return self._outcome(("job", job))
+        answer: Answer = self._outcome(("job", job))
+        return answer
 
     def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``function(*args, **kwargs)`` (module-level) in a sandboxed worker within the time limit.
@@ -359,9 +360,10 @@ def _serve(
     try:
         forbid_network()
     except SandboxError as exc:
-        if sys.platform == "linux":
+        if sys.platform != "linux":
+            _LOG.warning("query workers can reach the network (%s); only the guard stops SERVICE/LOAD", exc)
+        else:
             raise  # fail closed: no worker runs without the sandbox where it exists
-        _LOG.warning("query workers can reach the network (%s); only the guard stops SERVICE/LOAD", exc)
     limit_memory(max_memory)
     store: EmbeddedStore | None = None
     if memory and store_path:

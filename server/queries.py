@@ -23,7 +23,7 @@ bp = Blueprint("queries", __name__)
 _RESERVED = {"format"}
 
 
-def _describe(query: SavedQuery) -> dict:
+def _describe(query: SavedQuery) -> dict[str, object]:
     return {
         "name": query.name,
         "title": query.title,

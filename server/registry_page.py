@@ -32,7 +32,8 @@ def _classifier() -> Classifier:
     extensions = current_app.extensions
     if "concord.classifier" not in extensions:
         extensions["concord.classifier"] = Classifier()
-    return extensions["concord.classifier"]
+    classifier: Classifier = extensions["concord.classifier"]
+    return classifier
 
 
 @bp.get("/registry")
@@ -96,7 +97,7 @@ def _link(extract: FileStorage | None, answers: FileStorage | None) -> Linkage:
 
 def _rename_sources(exc: ConcordError, names: dict[str, str]) -> None:
     """Name the uploaded files in error messages, never the server's temporary paths."""
-    for error in exc.errors if isinstance(exc, InputErrors) else [exc]:  # type: ignore[attr-defined]
+    for error in exc.errors if isinstance(exc, InputErrors) else [exc]:
         if error.source in names:
             error.source = names[error.source]
         for temporary, name in names.items():
