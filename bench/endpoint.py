@@ -145,19 +145,30 @@ def drive(port: int, path: str, items: int, seconds: float, concurrency: int) ->
                 by_kind.setdefault(kind, []).append(seconds)
             errors[0] += failed
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    latencies.sort()
+    elapsed = run_threads([threading.Thread(target=client, args=(n,)) for n in range(concurrency)])
     return {
         "samples": samples,
         "p50_by_query": {k: statistics.median(v) * 1000 for k, v in sorted(by_kind.items())},
         "requests": len(latencies),
         "errors": errors[0],
+        **latency_summary(latencies, elapsed),
+    }
+
+
+def run_threads(threads: list[threading.Thread]) -> float:
+    """Start the client threads together, wait for all, and return the seconds they took."""
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
+
+
+def latency_summary(latencies: list[float], elapsed: float) -> dict[str, float]:
+    """Requests per second and the median and 99th-percentile latency in milliseconds."""
+    latencies = sorted(latencies)
+    return {
         "rps": len(latencies) / elapsed,
         "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),

@@ -18,7 +18,6 @@ import http.client
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import tempfile
 import threading
@@ -26,7 +25,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from endpoint import BIN, free_port, generate, queries, start, stop
+from endpoint import BIN, free_port, generate, latency_summary, queries, run_threads, start, stop
 
 
 def _slow_body(port: int, stop_at: float) -> None:
@@ -78,19 +77,11 @@ def soak(port: int, path: str, items: int, clients: int, seconds: float, slow: i
 
     threads = [threading.Thread(target=_slow_body, args=(port, stop_at)) for _ in range(slow)]
     threads += [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    latencies.sort()
+    elapsed = run_threads(threads)
     return {
         "unanswered": sum(1 for n in answered if n == 0),
         "statuses": dict(statuses),
-        "rps": len(latencies) / elapsed,
-        "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
-        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),
+        **latency_summary(latencies, elapsed),
     }
 
 

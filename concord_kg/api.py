@@ -148,7 +148,4 @@ def run_query(
 
     solutions = run_saved_query(memory_store(Path(path) for path in data), name, params)
     names = [v.value for v in solutions.variables]
-    return [
-        {n: solution[n].value for n in names if solution[n] is not None}  # type: ignore[union-attr]
-        for solution in solutions
-    ]
+    return [{n: solution[n].value for n in names if solution[n] is not None} for solution in solutions]

@@ -192,7 +192,7 @@ _VOCABULARY = (
 )
 
 
-def vocabulary_sections(graph: Graph) -> list[dict]:
+def vocabulary_sections(graph: Graph) -> list[dict[str, object]]:
     """Return the ontology's own classes and properties by kind, each with its definition.
 
     >>> from concord_kg.ontology import load_ontology
@@ -239,21 +239,26 @@ def render_vocabulary(graph: Graph, *, version: str = __version__) -> str:
     )
 
 
-def _doc_sections(graph: Graph) -> list[dict]:
+def _doc_sections(graph: Graph) -> list[dict[str, object]]:
     """Group the ontology's own terms for the docs: taxonomy, models, findings, other terms."""
     own = sorted(
         {s for s in graph.subjects(RDF.type, None) if isinstance(s, URIRef) and str(s).startswith(str(CKG))}
         - {ONTOLOGY_IRI}
     )
     taxonomy = [t.iri for t in taxonomy_terms(graph)]
-    models = sorted(graph.subjects(RDFS.subClassOf, CKG.CareCoordinationModel), key=lambda m: len(str(m)))
+    models = sorted(
+        (m for m in graph.subjects(RDFS.subClassOf, CKG.CareCoordinationModel) if isinstance(m, URIRef)),
+        key=lambda m: len(str(m)),
+    )
     models = sorted(
         models, key=lambda m: (len(str(graph.value(m, SKOS.notation))), str(graph.value(m, SKOS.notation)))
     )
     finding_types = (CKG.Factor, CKG.Barrier, CKG.Facilitator, CKG.Preference, CKG.Benefit, CKG.Challenge)
-    findings = {t: sorted(graph.subjects(RDF.type, t)) for t in finding_types}
+    findings = {
+        t: sorted(s for s in graph.subjects(RDF.type, t) if isinstance(s, URIRef)) for t in finding_types
+    }
     placed = set(taxonomy) | set(models) | {i for items in findings.values() for i in items}
-    sections = [
+    sections: list[dict[str, object]] = [
         {"title": "Taxonomy of care coordination", "terms": [_doc_term(graph, t) for t in taxonomy]},
         {"title": "Models of care coordination", "terms": [_doc_term(graph, m) for m in models]},
     ]
@@ -265,11 +270,11 @@ def _doc_sections(graph: Graph) -> list[dict]:
     return sections
 
 
-def _doc_term(graph: Graph, iri: URIRef) -> dict:
+def _doc_term(graph: Graph, iri: URIRef) -> dict[str, object]:
     def texts(p: URIRef) -> list[str]:
         return sorted(str(o) for o in graph.objects(iri, p))
 
-    def links(p: URIRef) -> list[dict]:
+    def links(p: URIRef) -> list[dict[str, str]]:
         return [
             {"iri": str(o), "label": label(graph, o)}
             for o in sorted(graph.objects(iri, p))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -96,7 +97,12 @@ def check(no_reasoner: bool, directory: Path | None) -> None:
 @table_options
 @user_errors
 def classify(
-    file: Path, engine: str, fmt: str, out: Path | None, allow_partial: bool, table_format: TableFormat
+    file: Path,
+    engine: Literal["fast", "hermit"],
+    fmt: Literal["csv", "json", "ttl"],
+    out: Path | None,
+    allow_partial: bool,
+    table_format: TableFormat,
 ) -> None:
     """Classify the patient scenarios in FILE (CSV, XLSX, Turtle or JSON-LD) into the ten models.
 
@@ -109,8 +115,8 @@ def classify(
     counts = classify_file(
         file,
         out,
-        engine=engine,  # type: ignore[arg-type]
-        fmt=fmt,  # type: ignore[arg-type]
+        engine=engine,
+        fmt=fmt,
         allow_partial=allow_partial,
         progress=True,
         table_format=table_format,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -84,7 +85,7 @@ def harmonise(
     column: str,
     domains: tuple[str, ...],
     reviewed: tuple[Path, ...],
-    fmt: str,
+    fmt: Literal["csv", "json"],
     out: Path | None,
     sssom: Path | None,
     out_dataset: Path | None,
@@ -115,7 +116,7 @@ def harmonise(
         file,
         column,
         out=out,
-        fmt=fmt,  # type: ignore[arg-type]
+        fmt=fmt,
         sssom=sssom,
         out_dataset=out_dataset,
         min_confidence=min_confidence,
@@ -164,7 +165,7 @@ def link(
     file: Path,
     ordo: Path | None,
     answers: Path | None,
-    fmt: str,
+    fmt: Literal["csv", "ttl", "fhir"],
     summary: bool,
     charts: tuple[Path, ...],
     out: Path | None,
@@ -199,7 +200,7 @@ def link(
         ordo=ordo,
         answers=answers,
         charts=charts,
-        table_format=table_format,  # type: ignore[arg-type]
+        table_format=table_format,
     )
     for patient in linkage.obsolete:
         where = (

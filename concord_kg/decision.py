@@ -16,6 +16,7 @@ from functools import cached_property
 from rdflib import Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.term import Node
 
 from concord_kg.errors import OntologyLoadError
 from concord_kg.ontology import CKG
@@ -102,11 +103,13 @@ class DecisionModel:
         candidates: list[Model] = []
         ruled_out: dict[str, str] = {}
         for model in self.models:
-            failed = [(p, v) for p, v in model.conditions.items() if known[p] is not None and known[p] != v]
+            failed = [
+                (v, has) for p, v in model.conditions.items() if (has := known[p]) is not None and has != v
+            ]
             unknown = [(p, v) for p, v in model.conditions.items() if known[p] is None]
             if failed:
-                p, v = failed[0]
-                ruled_out[model.notation] = f"requires '{v.label}' but the scenario has '{known[p].label}'"
+                required, has = failed[0]
+                ruled_out[model.notation] = f"requires '{required.label}' but the scenario has '{has.label}'"
                 continue
             candidates.append(model)
             if unknown:
@@ -119,9 +122,9 @@ class DecisionModel:
             raise OntologyLoadError(
                 f"model definitions overlap: one scenario satisfies {names}", term=entailed[0].notation
             )
-        model = entailed[0] if entailed else None
-        because = tuple(v.label for v in model.conditions.values()) if model else ()
-        return Outcome(model=model, candidates=tuple(candidates), because=because, ruled_out=ruled_out)
+        chosen = entailed[0] if entailed else None
+        because = tuple(v.label for v in chosen.conditions.values()) if chosen else ()
+        return Outcome(model=chosen, candidates=tuple(candidates), because=because, ruled_out=ruled_out)
 
 
 def notation_order(notation: str) -> int:
@@ -179,7 +182,7 @@ def _read_variables(graph: Graph) -> list[Variable]:
                 column=str(column),
                 label=str(graph.value(prop, SKOS.prefLabel)),
                 question=str(graph.value(prop, CKG.question) or ""),
-                order=int(graph.value(prop, CKG.order) or 0),
+                order=int(str(graph.value(prop, CKG.order) or 0)),
                 values=values,
             )
         )
@@ -188,7 +191,7 @@ def _read_variables(graph: Graph) -> list[Variable]:
     return sorted(variables, key=lambda v: v.order)
 
 
-def _enumeration(graph: Graph, value_class: URIRef) -> list[URIRef]:
+def _enumeration(graph: Graph, value_class: Node) -> list[URIRef]:
     for eq in graph.objects(value_class, OWL.equivalentClass):
         members = graph.value(eq, OWL.oneOf)
         if members is not None:
@@ -211,7 +214,12 @@ def _read_conditions(graph: Graph, model: URIRef, variables: dict[URIRef, Variab
             continue
         prop = graph.value(part, OWL.onProperty)
         required = graph.value(part, OWL.hasValue)
-        if (part, RDF.type, OWL.Restriction) not in graph or prop not in variables or required is None:
+        if (
+            (part, RDF.type, OWL.Restriction) not in graph
+            or not isinstance(prop, URIRef)
+            or prop not in variables
+            or required is None
+        ):
             raise OntologyLoadError(
                 "only ckg:Scenario and owl:hasValue restrictions on decision variables are supported",
                 term=str(model),

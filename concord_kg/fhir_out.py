@@ -52,7 +52,7 @@ def _models(graph: Graph) -> list[URIRef]:
 def code_system(graph: Graph, *, version: str = __version__) -> dict[str, Any]:
     """Return the FHIR CodeSystem of the taxonomy terms and the models (code = notation)."""
     terms = taxonomy_terms(graph)
-    notation = {t.iri: t.notation for t in terms}
+    notation = {t.iri: t.notation for t in terms if t.notation}
     concepts = []
     for term in terms:
         concept: dict[str, Any] = {"code": term.notation, "display": _text(graph, term.iri, SKOS.prefLabel)}
@@ -60,7 +60,11 @@ def code_system(graph: Graph, *, version: str = __version__) -> dict[str, Any]:
         if definition:
             concept["definition"] = definition
         properties = [{"code": "iri", "valueString": str(term.iri)}]
-        parents = [notation[p] for p in graph.objects(term.iri, RDFS.subClassOf) if p in notation]
+        parents = [
+            notation[p]
+            for p in graph.objects(term.iri, RDFS.subClassOf)
+            if isinstance(p, URIRef) and p in notation
+        ]
         properties += [{"code": "parent", "valueCode": p} for p in sorted(parents)]
         concept["property"] = properties
         concepts.append(concept)
@@ -107,18 +111,15 @@ _OBSERVATION_DEF = (
 def value_sets(graph: Graph, *, version: str = __version__) -> list[dict[str, Any]]:
     """Return a ValueSet per taxonomy domain (the domain and every term under it) and one of the models."""
     terms = taxonomy_terms(graph)
-    domains = [t for t in terms if t.notation and "." not in t.notation]
+    notations = [t.notation for t in terms if t.notation]
     sets = []
-    for domain in domains:
-        codes = [
-            t.notation
-            for t in terms
-            if t.notation == domain.notation or t.notation.startswith(domain.notation + ".")
-        ]
+    for domain in terms:
+        code = domain.notation
+        if not code or "." in code:
+            continue
+        codes = [n for n in notations if n == code or n.startswith(code + ".")]
         label = _text(graph, domain.iri, SKOS.prefLabel)
-        sets.append(
-            _value_set(f"domain-{domain.notation.lower()}", f"{domain.notation} {label}", codes, version)
-        )
+        sets.append(_value_set(f"domain-{code.lower()}", f"{code} {label}", codes, version))
     models = [str(graph.value(m, SKOS.notation)) for m in _models(graph)]
     sets.append(_value_set("models", "The ten care coordination models", models, version))
     return sets

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "ORPHANET_LICENCE",
@@ -78,7 +79,7 @@ def _hpo_version() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _ontology():  # noqa: ANN202 - pyhpo's Ontology singleton
+def _ontology() -> Any:  # pyhpo ships no type information
     """Load hpo3's embedded HPO once (a second ``Ontology()`` call prints a notice on stdout)."""
     from pyhpo import Ontology
 

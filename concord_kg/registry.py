@@ -183,12 +183,12 @@ class Linkage:
         return self.codes
 
     @property
-    def per_model(self) -> Counter:
+    def per_model(self) -> Counter[str]:
         """Return how many patients each model has (key ``""`` for none)."""
         return Counter(p.model.notation if p.model else "" for p in self.patients)
 
     @property
-    def per_disease_model(self) -> Counter:
+    def per_disease_model(self) -> Counter[tuple[str, str]]:
         """Return how many patients each (ORPHAcode, model notation) pair has."""
         return Counter((p.orphacode, p.model.notation if p.model else "") for p in self.patients)
 
@@ -209,12 +209,11 @@ def code_check(codes: CodeList) -> Callable[[str], str | None]:
     """Return the cell check of the ORPHAcode column: well-formed, and a disease of ``codes``."""
 
     def check(text: str) -> str | None:
-        problem = orphacode_problem(text)
-        if problem is not None:
-            return problem
         iri = normalise_orphacode(text)
+        if iri is None:
+            return orphacode_problem(text)
         if str(iri) not in codes.classes:
-            return f"{_code(iri)} is not {codes.description}"  # type: ignore[arg-type]
+            return f"{_code(iri)} is not {codes.description}"
         return None
 
     return check

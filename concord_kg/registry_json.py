@@ -20,7 +20,7 @@ from typing import Any
 
 from concord_kg.answers import read_answer
 from concord_kg.decision import DecisionModel, Value
-from concord_kg.errors import InputErrors, ScenarioError
+from concord_kg.errors import ConcordError, InputErrors, ScenarioError
 from concord_kg.orphanet import CodeList
 from concord_kg.registry import ID_COLUMN, ORPHACODE_COLUMN, code_check, normalise_orphacode
 from concord_kg.scenarios import Scenario, read_csv_scenarios
@@ -110,7 +110,7 @@ def read_fhir_bundle(
     from fhir.resources.R4B import get_fhir_model_class
     from pydantic import ValidationError
 
-    errors: list[ScenarioError] = []
+    errors: list[ConcordError] = []
 
     def fail(where: str, message: str) -> None:
         errors.append(ScenarioError(f"{where}: {message}", source=source))
@@ -171,9 +171,9 @@ def read_fhir_bundle(
                 fail(f"{where}.code", "no Orphanet coding (system http://www.orpha.net or an ORDO IRI)")
                 owner.bad_code = True
             for element, text in found:
-                problem = check(text)
-                if problem is not None:
-                    fail(f"{where}.{element}", problem)
+                wrong = check(text)
+                if wrong is not None:
+                    fail(f"{where}.{element}", wrong)
                     owner.bad_code = True
                 else:
                     owner.codes.append((str(normalise_orphacode(text)), where))
@@ -292,7 +292,7 @@ def read_phenopackets(
         )
     items = data.get("members") if isinstance(data, dict) and "members" in data else data
     items = items if isinstance(items, list) else [items]
-    errors: list[ScenarioError] = []
+    errors: list[ConcordError] = []
     diseases: dict[str, tuple[str, str]] = {}  # subject id → (code text, where)
     subjects: set[str] = set()
     check = code_check(codes)
@@ -341,7 +341,7 @@ def read_phenopackets(
         ):
             rows[scenario.id] = scenario
     except InputErrors as exc:
-        errors.extend(exc.errors)  # type: ignore[arg-type]
+        errors.extend(exc.errors)
     for subject, (_, where) in diseases.items():
         if subject not in rows and not any(e.source == answers_source for e in errors):
             errors.append(

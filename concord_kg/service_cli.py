@@ -72,8 +72,8 @@ def load(
     A scenario CSV is classified first (fast engine) and stored with each scenario's model.
     The ontology graphs are (re)loaded too if the ontology changed since the last load.
     """
+    from concord_kg.server.settings import resolve
     from concord_kg.store import EmbeddedStore, data_graph, ensure_ontology, file_batch, open_store
-    from server.settings import resolve
 
     settings = resolve({"STORE_DIR": store_dir, "ENDPOINT": endpoint, "GRAPH_STORE": graph_store}, os.environ)
     batches = []
@@ -94,7 +94,7 @@ def load(
 
 def _default(name: str) -> str:
     """Say a setting's default and its environment variable, for ``--help``."""
-    from server.settings import SETTINGS
+    from concord_kg.server.settings import SETTINGS
 
     setting = next(s for s in SETTINGS if s.name == name)
     return f"[env CONCORD_{name}; default: {setting.default_text}]"
@@ -150,7 +150,7 @@ def serve(host: str, port: int, store_dir: Path | None, **options: Any) -> None:
     On first start the ontology is loaded into the store; later starts reuse it. Every option
     overrides its CONCORD_* environment variable, which overrides the default.
     """
-    from server import serve as run_server
+    from concord_kg.server import serve as run_server
 
     config = {name.upper(): value for name, value in options.items()}
     config["STORE_DIR"] = store_dir

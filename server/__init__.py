@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 __all__ = ["SERVER_OPTIONS", "create_app", "serve"]
 
@@ -19,16 +20,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     :raises SettingError: a setting has a value that cannot be used.
     """
-    from server.settings import check_service, resolve
+    from .settings import check_service, resolve
 
     values = resolve(config, os.environ)
     check_service(values)
     app = Flask(__name__)
     app.config.update(values)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False
 
-    from server import api, cors, harmonise, pages, problems, queries, registry_page, sparql, terms
-    from server.backend import Backend
+    from . import api, cors, harmonise, pages, problems, queries, registry_page, sparql, terms
+    from .backend import Backend
 
     app.extensions["concord"] = Backend(app.config)
     for module in (problems, cors, sparql, terms, api, queries, pages, registry_page, harmonise):
@@ -64,7 +66,7 @@ def serve(
     """
     import errno
 
-    import waitress
+    from waitress.server import MultiSocketServer, create_server
 
     from concord_kg.errors import ConcordError
 
@@ -77,7 +79,7 @@ def serve(
         # waitress would buffer up to 1 GiB of body before Flask's limit applies: refuse it at the door.
         body_cap = int(app.config["MAX_CONTENT_LENGTH"]) + 64 * 1024
         try:
-            server = waitress.create_server(
+            server = create_server(
                 app, host=host, port=port, max_request_body_size=body_cap, **SERVER_OPTIONS
             )
         except OSError as exc:
@@ -86,7 +88,13 @@ def serve(
                     f"port {port} on {host} is already in use", hint="choose another with --port"
                 ) from None
             raise ConcordError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-        base = f"http://{shown}:{server.effective_port}"
+        # Two sockets (a name resolving to IPv4 and IPv6) come back as one MultiSocketServer.
+        bound = (
+            server.effective_listen[0][1]
+            if isinstance(server, MultiSocketServer)
+            else server.getsockname()[1]
+        )
+        base = f"http://{shown}:{bound}"
         if not app.config["PUBLIC_URL"]:
             app.config["PUBLIC_URL"] = base + "/"
             if host in ("0.0.0.0", "::", ""):  # noqa: S104 - recognising it, not binding

@@ -23,7 +23,8 @@ from concord_kg.classify import Classifier
 from concord_kg.errors import ConcordError, DataLoadError, parse_error
 from concord_kg.formats import GRAPH_MEDIA_TYPES, graph_format
 from concord_kg.validate import Report
-from server.backend import current_backend
+
+from .backend import current_backend
 
 __all__ = ["bp", "init_app"]
 

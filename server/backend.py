@@ -5,7 +5,7 @@ the classifier, the harmonisers, the search index and the saved queries: each is
 first use, under a lock, so the ontology is parsed once and the decision model compiled once per app.
 
 Embedded store: the server process opens the store read-write to load the ontology, then keeps only
-a read-only handle (for the graph list); queries run in a :class:`~server.pool.WorkerPool`, which
+a read-only handle (for the graph list); queries run in a :class:`~concord_kg.server.pool.WorkerPool`, which
 reopens the store when its files change, and updates (when allowed) in a one-process pool that holds
 the store read-write. Remote store: queries go to the endpoint from the request thread, with the
 endpoint's HTTP timeout.
@@ -26,14 +26,16 @@ from rdflib import Graph
 
 from concord_kg.errors import StoreError
 from concord_kg.store import EmbeddedStore, Store, ensure_ontology, open_store
-from server.results import Answer, Job, execute
+
+from .results import Answer, Job, execute
 
 if TYPE_CHECKING:
     from concord_kg.classify import Classifier
     from concord_kg.decision import DecisionModel
     from concord_kg.harmonise import Harmoniser
     from concord_kg.saved_queries import SavedQuery
-    from server.terms import SearchIndex
+
+    from .terms import SearchIndex
 
 __all__ = ["Backend", "current_backend"]
 
@@ -120,7 +122,7 @@ class Backend:
                 store.close()
                 store = EmbeddedStore(store.path, read_only=True)
                 self.store_mode = _store_mode(store, self.config)
-            from server.pool import WorkerPool
+            from .pool import WorkerPool
 
             options = {
                 "timeout": float(self.config["QUERY_TIMEOUT"]),
@@ -162,7 +164,7 @@ class Backend:
             self._notice_outside_changes()
             return self._pool.run(job)
         if job.known_graphs is not None:
-            from server.guard import check_query
+            from .guard import check_query
 
             dataset = {"default_graph": job.default_graph, "named_graphs": job.named_graphs}
             self.call(check_query, job.query, job.known_graphs, **dataset)
@@ -177,7 +179,7 @@ class Backend:
         """Guard and apply an update (in the writer worker, under the time limit); workers then see it."""
         store = self.start()
         if self._writer is None:
-            from server.guard import analyse_update
+            from .guard import analyse_update
 
             self.call(analyse_update, text)
             store.update(text)
@@ -255,7 +257,7 @@ class Backend:
 
     def search_index(self) -> SearchIndex:
         """Return the term search index over :meth:`ontology`."""
-        from server.terms import SearchIndex
+        from .terms import SearchIndex
 
         return self._once("search", lambda: SearchIndex(self.ontology()))
 

@@ -11,7 +11,8 @@ from rdflib.namespace import RDFS, SKOS
 
 from concord_kg.decision import notation_order
 from concord_kg.ontology import CKG, taxonomy_terms
-from server.terms import term_link
+
+from .terms import term_link
 
 __all__ = ["taxonomy_tree", "breadcrumbs", "term_relations"]
 

@@ -18,7 +18,8 @@ from rdflib.namespace import RDF, RDFS, SKOS
 from concord_kg.decision import DecisionModel, Model, Outcome, Value, Variable
 from concord_kg.errors import ScenarioError
 from concord_kg.ontology import CKG
-from server.terms import term_link, term_url
+
+from .terms import term_link, term_url
 
 __all__ = ["AnsweredQuestion", "Step", "Offer", "read_answers", "next_step", "step_link", "model_offer"]
 

@@ -12,11 +12,14 @@ import threading
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rdflib import URIRef
 
 from concord_kg.errors import ForbiddenQueryError, QueryError
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.parserutils import CompValue
 
 __all__ = [
     "Operation",
@@ -37,6 +40,8 @@ _FORMS: dict[str, Form] = {
     "ConstructQuery": "CONSTRUCT",
     "DescribeQuery": "DESCRIBE",
 }
+#: The query forms by the keyword that opens them (what the fast path reads).
+_KEYWORDS: dict[str, Form] = {form: form for form in _FORMS.values()}
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ def analyse_query(text: str, *, base: str | None = None) -> Operation:
     if not _NEEDS_PARSE.search(text):
         form = _FORM.match(_COMMENT.sub("", text))
         if form:
-            return Operation(form.group(1).upper())  # type: ignore[arg-type]
+            return Operation(_KEYWORDS[form.group(1).upper()])
     return _parse_query(text, base)
 
 
@@ -228,7 +233,7 @@ def check_graphs(operation: Operation, known: Collection[str], *, extra: Collect
         raise ForbiddenQueryError(f"no such graph in the store: {names}", hint="GET /api/graphs lists them")
 
 
-def _refuse(node: dict) -> None:
+def _refuse(node: CompValue) -> None:
     name = getattr(node, "name", "")
     if name == "ServiceGraphPattern":
         raise ForbiddenQueryError("SERVICE (federated query) is not allowed on this endpoint")
@@ -236,7 +241,7 @@ def _refuse(node: dict) -> None:
         raise ForbiddenQueryError("LOAD is not allowed on this endpoint")
 
 
-def _walk(root: object) -> Iterator:
+def _walk(root: object) -> Iterator[CompValue]:
     """Yield every algebra node (rdflib ``CompValue``) under ``root``, depth first."""
     from rdflib.plugins.sparql.parserutils import CompValue
 

@@ -32,7 +32,8 @@ from concord_kg.harmonised import count_column, iter_rows, write_harmonised
 from concord_kg.mappings import write_sssom
 from concord_kg.ontology import Term
 from concord_kg.tables import XLSX_SUFFIXES
-from server.backend import current_backend
+
+from .backend import current_backend
 
 __all__ = ["bp", "init_app", "REVIEW_LIMIT"]
 
@@ -150,8 +151,9 @@ def _reviewed(result: Harmonisation, harmoniser: Harmoniser) -> tuple[Harmonisat
             raise MappingError(f"value {at + 1}: decision {decision!r} is not accept, change or reject")
         if match.term is not None and (term is None or term.iri != match.term.iri):
             rejected[match.value] = [match]
-        reviewed = Match(match.value, term, 1.0, "reviewed", match.count, alternatives=match.alternatives)
-        matches.append(reviewed)
+        matches.append(
+            Match(match.value, term, 1.0, "reviewed", match.count, alternatives=match.alternatives)
+        )
     reviewed = Harmonisation(matches, source=result.source, column=result.column)
     return reviewed, rejected
 

@@ -22,12 +22,13 @@ from concord_kg.saved_queries import (
     UnknownQueryError,
     bind_params,
 )
-from server.backend import current_backend
-from server.browse import breadcrumbs, taxonomy_tree, term_relations
-from server.decide import NOT_RECOVERED, model_offer, next_step, read_answers, step_link
-from server.problems import status_of
-from server.results import Job
-from server.terms import linked_hits, term_url
+
+from .backend import current_backend
+from .browse import breadcrumbs, taxonomy_tree, term_relations
+from .decide import NOT_RECOVERED, model_offer, next_step, read_answers, step_link
+from .problems import status_of
+from .results import Job
+from .terms import linked_hits, term_url
 
 __all__ = ["bp", "init_app", "query_page"]
 

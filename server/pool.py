@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from concord_kg.errors import ConcordError, QueryError, StoreError
-from server.results import Answer, Job, execute
+
+from .results import Answer, Job, execute
 
 __all__ = ["QueryTimeout", "PoolBusy", "WorkerDied", "WorkerPool"]
 
@@ -111,7 +112,7 @@ class WorkerPool:
         # a few arenas must do (the forkserver, started on first use, passes this on to the workers).
         os.environ.setdefault("MALLOC_ARENA_MAX", "2")
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["server.pool"])
+        self._context.set_forkserver_preload(["concord_kg.server.pool"])
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._generation = 0
         self._lock = threading.Lock()
@@ -197,7 +198,8 @@ class WorkerPool:
         :raises WorkerDied: the worker died (e.g. out of memory) and was replaced.
         :raises QueryError: the guard or the store refused the query.
         """
-        return self._outcome(("job", job))
+        answer: Answer = self._outcome(("job", job))
+        return answer
 
     def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``function(*args, **kwargs)`` (module-level) in a sandboxed worker within the time limit.
@@ -343,15 +345,17 @@ def _serve(
 ) -> None:
     """Worker loop: sandbox, open the store on first use (memory mode: copy it now), answer jobs."""
     from concord_kg.store import EmbeddedStore
-    from server.guard import analyse_update
-    from server.sandbox import SandboxError, forbid_network, limit_memory
+
+    from .guard import analyse_update
+    from .sandbox import SandboxError, forbid_network, limit_memory
 
     try:
         forbid_network()
     except SandboxError as exc:
-        if sys.platform == "linux":
+        if sys.platform != "linux":
+            _LOG.warning("query workers can reach the network (%s); only the guard stops SERVICE/LOAD", exc)
+        else:
             raise  # fail closed: no worker runs without the sandbox where it exists
-        _LOG.warning("query workers can reach the network (%s); only the guard stops SERVICE/LOAD", exc)
     limit_memory(max_memory)
     store: EmbeddedStore | None = None
     if memory and store_path:

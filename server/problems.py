@@ -20,8 +20,9 @@ from concord_kg.errors import (
     StoreError,
     UnknownTermError,
 )
-from server.api import TooLargeToValidate
-from server.results import NotAcceptableAnswer
+
+from .api import TooLargeToValidate
+from .results import NotAcceptableAnswer
 
 __all__ = ["PROBLEM_TYPE", "STATUS", "problem", "status_of", "init_app"]
 

@@ -24,11 +24,12 @@ from flask import (
 
 from concord_kg.formats import GRAPH_MEDIA_TYPES, SOLUTION_MEDIA_TYPES
 from concord_kg.saved_queries import SavedQuery, bind_params
-from server.backend import current_backend
-from server.guard import analyse_query, check_graphs
-from server.pages import query_page
-from server.results import Job
-from server.sparql import answer_job, negotiate, wants_html
+
+from .backend import current_backend
+from .guard import analyse_query, check_graphs
+from .pages import query_page
+from .results import Job
+from .sparql import answer_job, negotiate, wants_html
 
 __all__ = ["bp", "init_app"]
 
@@ -38,7 +39,7 @@ bp = Blueprint("queries", __name__)
 _RESERVED = {"format"}
 
 
-def _describe(query: SavedQuery) -> dict:
+def _describe(query: SavedQuery) -> dict[str, object]:
     return {
         "name": query.name,
         "title": query.title,

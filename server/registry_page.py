@@ -18,8 +18,9 @@ from concord_kg.classify import Classifier
 from concord_kg.cohort_chart import render_chart
 from concord_kg.errors import ConcordError, InputErrors, ScenarioError
 from concord_kg.registry import Linkage, read_extract, summary_rows
-from server.backend import current_backend
-from server.problems import status_of
+
+from .backend import current_backend
+from .problems import status_of
 
 __all__ = ["bp", "init_app"]
 

@@ -20,7 +20,8 @@ import pyoxigraph as ox
 
 from concord_kg.errors import ConcordError
 from concord_kg.formats import GRAPH_MEDIA_TYPES, SOLUTION_MEDIA_TYPES, graph_format, results_format
-from server.guard import check_query
+
+from .guard import check_query
 
 __all__ = [
     "Job",

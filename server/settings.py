@@ -48,7 +48,9 @@ def _positive(kind: type[int] | type[float]) -> Callable[[object], Any]:
     def parse(raw: object) -> int | float:
         if isinstance(raw, bool):
             raise ValueError(f"{raw!r} is not a number")
-        value = kind(str(raw).strip()) if isinstance(raw, str) else kind(raw)  # type: ignore[arg-type]
+        if not isinstance(raw, str | int | float):
+            raise ValueError(f"{raw!r} is not a number")
+        value = kind(raw.strip()) if isinstance(raw, str) else kind(raw)
         if not math.isfinite(value) or value <= 0:
             raise ValueError(f"{raw!r} is not a positive number")
         return value

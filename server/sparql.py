@@ -36,9 +36,10 @@ from concord_kg.formats import (
     rdflib_format,
 )
 from concord_kg.ontology import prefixes
-from server.backend import Backend, current_backend
-from server.guard import normalise_newlines
-from server.results import Job
+
+from .backend import Backend, current_backend
+from .guard import normalise_newlines
+from .results import Job
 
 __all__ = ["bp", "init_app", "negotiate", "wants_html", "answer_job", "endpoint_url", "public_url"]
 

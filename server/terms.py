@@ -18,8 +18,9 @@ from concord_kg.formats import GRAPH_MEDIA_TYPES, rdflib_format
 from concord_kg.harmonise import normalise
 from concord_kg.links import label, shorten, web_href
 from concord_kg.ontology import CKG, prefixes, resolve_term
-from server.backend import current_backend
-from server.sparql import negotiate
+
+from .backend import current_backend
+from .sparql import negotiate
 
 __all__ = ["bp", "init_app", "search_words", "SearchIndex", "term_url", "term_link", "linked_hits"]
 

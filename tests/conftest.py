@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +21,13 @@ def read_tsv(name: str) -> list[dict[str, str]]:
     """Read one of the canonical domain tables copied into tests/data/domain/."""
     with (DATA / "domain" / name).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run if anything imported server/ by a bare name (it installs as concord_kg.server)."""
+    if "server" in sys.modules and session.exitstatus == 0:
+        sys.stderr.write(f"\n`server` was imported as a top-level module: {sys.modules['server'].__file__}\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 TAXONOMY_ROWS = read_tsv("taxonomy.tsv")

@@ -28,12 +28,12 @@ from concord_kg.errors import (
 )
 from concord_kg.ontology import load_graph
 from concord_kg.saved_queries import UnknownQueryError
+from concord_kg.server.api import TooLargeToValidate
+from concord_kg.server.pool import PoolBusy, QueryTimeout, WorkerDied
+from concord_kg.server.problems import status_of
+from concord_kg.server.results import NotAcceptableAnswer
 from concord_kg.store import Batch, RemoteStore
 from concord_kg.validate import read_rdf_file, validate_file
-from server.api import TooLargeToValidate
-from server.pool import PoolBusy, QueryTimeout, WorkerDied
-from server.problems import status_of
-from server.results import NotAcceptableAnswer
 
 DATA = Path(__file__).parent / "data"
 

@@ -432,7 +432,7 @@ def test_unknown_query_name() -> None:
     with pytest.raises(UnknownQueryError) as info:
         load_saved_query("no-such-query")
     assert isinstance(info.value, QueryError) and isinstance(info.value, UnknownTermError)
-    from server.problems import status_of
+    from concord_kg.server.problems import status_of
 
     assert status_of(info.value) == 404
 

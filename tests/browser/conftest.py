@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
+from concord_kg.server import create_app
 from concord_kg.store import EmbeddedStore, ensure_ontology
-from server import create_app
 
 #: Debian's Chromium, and the flags that keep it off the network and quiet as root in a container.
 CHROMIUM = "/usr/bin/chromium"

@@ -352,8 +352,8 @@ def test_readme_commands_name_the_venv_and_the_built_docs() -> None:
 def test_runtime_dependencies_serve_without_the_test_extra() -> None:
     """``serve`` and the commands import nothing from the test extra (pandas, sssom, playwright...)."""
     code = (
-        "import sys, concord_kg.cli, concord_kg.service_cli, server, concord_kg.api\n"
-        "from server import create_app\n"
+        "import sys, concord_kg.cli, concord_kg.service_cli, concord_kg.server, concord_kg.api\n"
+        "from concord_kg.server import create_app\n"
         "bad = sorted(m for m in ('pandas', 'sssom', 'playwright', 'pytest', 'linkml') if m in sys.modules)\n"
         "print(bad)\n"
     )

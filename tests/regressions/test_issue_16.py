@@ -19,11 +19,11 @@ import pyoxigraph as ox
 import pytest
 from flask.testing import FlaskClient
 
+from concord_kg.server import create_app
+from concord_kg.server.pool import WorkerDied, WorkerPool
+from concord_kg.server.results import Job
+from concord_kg.server.settings import SETTINGS, SettingError, resolve
 from concord_kg.store import EmbeddedStore, data_graph
-from server import create_app
-from server.pool import WorkerDied, WorkerPool
-from server.results import Job
-from server.settings import SETTINGS, SettingError, resolve
 from tests.server.conftest import SLOW_QUERY, Listener
 from tests.server.test_live import fetch, query_url
 
@@ -93,7 +93,7 @@ def test_sandboxed_process_cannot_load_or_connect(listener: Listener) -> None:
     """LOAD and plain sockets fail in a sandboxed process (the writer worker's wall)."""
     code = f"""
 import socket, pyoxigraph as ox
-from server.sandbox import forbid_network, network_forbidden
+from concord_kg.server.sandbox import forbid_network, network_forbidden
 forbid_network()
 assert network_forbidden()
 socket.socketpair()  # local pipes still work

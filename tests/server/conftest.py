@@ -16,8 +16,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from concord_kg.server import create_app
 from concord_kg.store import EmbeddedStore, ensure_ontology
-from server import create_app
 
 #: A query that enumerates ~10^11 combinations: it runs for minutes unless stopped.
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 
 from concord_kg.decision import load_decision_model
 from concord_kg.ontology import load_ontology
-from server.api import validate_body
+from concord_kg.server.api import validate_body
 
 ROOT = Path(__file__).parent.parent.parent
 #: The id column, then one column per situation question, as the ontology names them.

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from concord_kg.errors import ForbiddenQueryError, QueryError
-from server.guard import analyse_query, analyse_update, check_graphs
+from concord_kg.server.guard import analyse_query, analyse_update, check_graphs
 
 
 @pytest.mark.parametrize(

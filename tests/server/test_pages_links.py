@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from server.pages import _cell
+from concord_kg.server.pages import _cell
 
 
 @pytest.mark.parametrize(

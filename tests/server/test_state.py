@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 import concord_kg.ontology
 from concord_kg.decision import DecisionModel
 from concord_kg.resources import ontology_dir
-from server.backend import Backend
+from concord_kg.server.backend import Backend
 from tests.server.test_live import fetch
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

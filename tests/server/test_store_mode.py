@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from server import create_app
-from server.settings import SettingError, resolve
+from concord_kg.server import create_app
+from concord_kg.server.settings import SettingError, resolve
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 

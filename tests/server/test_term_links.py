@@ -9,7 +9,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from concord_kg.ontology import CKG
-from server.terms import _page, term_link, term_url
+from concord_kg.server.terms import _page, term_link, term_url
 
 #: Answers that lead the decision aid to a model (M4).
 ANSWERS = (
