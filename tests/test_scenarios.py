@@ -242,6 +242,6 @@ def test_unparsable_and_missing_rdf_files_are_scenario_errors(
         list(read_scenarios(broken, decision))
     (error,) = caught.value.errors
     assert isinstance(error, ScenarioError) and error.source == str(broken)
-    assert error.message.startswith("unparsable RDF: ") and "\n" not in error.message
+    assert error.message.startswith("not valid Turtle: ") and "\n" not in error.message
     with pytest.raises(ScenarioError, match="cannot read: No such file or directory"):
         list(read_scenarios(tmp_path / "absent.ttl", decision))

@@ -123,4 +123,4 @@ def test_query_cli_reads_data_through_the_store_loader(tmp_path: Path) -> None:
     bad.write_text("<urn:a> <urn:b> .\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["query", "scenarios-per-model", "--data", str(bad)])
     assert result.exit_code == 2
-    assert f"{bad}: not valid" in result.output
+    assert f"{bad}:1: not valid Turtle" in result.output

@@ -141,7 +141,7 @@ def test_findings_come_violations_first_with_their_severity() -> None:
     report = validate_graph(_term("a definition in lower case.", source=False), load_shapes("ontology"))
     assert not report.conforms
     assert [(f.severity, f.focus, f.path) for f in report.results] == [
-        ("Violation", "ckg:SomeNewTerm", "http://purl.org/dc/terms/source"),
+        ("Violation", "ckg:SomeNewTerm", "dcterms:source"),
         ("Info", "ckg:SomeNewTerm", "skos:definition"),
     ]
     assert report.results[1].message == "definition should start with a capital letter"
@@ -231,7 +231,7 @@ def test_a_table_with_ontology_shapes_is_refused() -> None:
         validate_file(path, "ontology")
     assert str(caught.value) == (
         f"{path}: a table can be validated with --shapes scenario or registry, not 'ontology' "
-        "(give RDF (.ttl, .nt, .jsonld, .rdf, .owl) for other shapes)"
+        "(give RDF (.ttl, .nt, .nq, .trig, .jsonld, .json, .rdf, .owl) for other shapes)"
     )
 
 
