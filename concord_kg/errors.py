@@ -20,6 +20,7 @@ __all__ = [
     "ErrorLog",
     "MAX_LISTED_ERRORS",
     "parse_error",
+    "read_error",
 ]
 
 #: How many errors of one input are listed; the rest are counted in one closing line.
@@ -216,6 +217,19 @@ def parse_error(exc: Exception, *, error: type[_E], source: str | None, syntax: 
     if len(reason) > _MAX_REASON:
         reason = reason[:_MAX_REASON] + "…"
     return error(f"not valid {syntax}: {reason}", source=source, line=line)
+
+
+def read_error(exc: OSError, *, error: type[_E], source: str | None) -> _E:
+    """Wrap a failed read as ``error``: ``cannot read: <reason>``, the one wording of unreadable inputs.
+
+    pyoxigraph raises ``FileNotFoundError`` with no ``strerror``; its message stands in then.
+
+    >>> print(read_error(FileNotFoundError(2, "No such file"), error=DataLoadError, source="a.ttl"))
+    a.ttl: cannot read: No such file
+    >>> print(read_error(FileNotFoundError("No such file (os error 2)"), error=DataLoadError, source=None))
+    cannot read: No such file (os error 2)
+    """
+    return error(f"cannot read: {exc.strerror or exc}", source=source)
 
 
 def _where_and_why(exc: Exception) -> tuple[int | None, str]:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import yaml
 
 from concord_kg import __version__
-from concord_kg.errors import MappingError
+from concord_kg.errors import MappingError, read_error
 from concord_kg.links import shorten
 from concord_kg.ontology import prefixes
 
@@ -104,7 +104,7 @@ def _read_one(path: Path, reviewed: Reviewed, known: set[str] | None) -> None:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise MappingError(f"cannot read: {exc.strerror}", source=source) from exc
+        raise read_error(exc, error=MappingError, source=source) from exc
     except UnicodeDecodeError as exc:
         raise MappingError("not UTF-8 text", source=source) from exc
     lines = text.splitlines(keepends=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SKOS
 
-from concord_kg.errors import ConcordError, OntologyLoadError, UnknownTermError, parse_error
+from concord_kg.errors import ConcordError, OntologyLoadError, UnknownTermError, parse_error, read_error
 from concord_kg.formats import rdf_format_of, rdflib_format
 from concord_kg.links import expand, label
 from concord_kg.resources import ontology_dir
@@ -72,7 +72,7 @@ def load_graph(paths: Iterable[Path], *, error: type[ConcordError] = OntologyLoa
         try:
             graph.parse(path, format=rdflib_format(fmt))
         except OSError as exc:
-            raise error(f"cannot read: {exc.strerror}", source=str(path)) from exc
+            raise read_error(exc, error=error, source=str(path)) from exc
         except Exception as exc:  # rdflib raises several parser-specific types
             raise parse_error(exc, error=error, source=str(path), syntax=fmt.name) from exc
     return graph

@@ -26,7 +26,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from concord_kg.classify import Classification, Classifier, scenario_graph
 from concord_kg.decision import Model, notation_order
-from concord_kg.errors import MappingError
+from concord_kg.errors import MappingError, read_error
 from concord_kg.files import write_atomic, write_atomic_bytes
 from concord_kg.ontology import CKG
 from concord_kg.orphanet import ORPHANET_LICENCE, CodeList, hpo_orphanet_codes
@@ -131,7 +131,7 @@ def load_ordo(path: Path) -> CodeList:
                 classes[about] = (label, deprecated or label.upper().startswith("OBSOLETE:"))
             element.clear()
     except OSError as exc:
-        raise MappingError(f"cannot read: {exc.strerror}", source=source) from exc
+        raise read_error(exc, error=MappingError, source=source) from exc
     except ParseError as exc:
         raise MappingError(f"not RDF/XML: {exc}", source=source, line=exc.position[0]) from exc
     if not classes:

@@ -20,7 +20,7 @@ from typing import Any
 
 from concord_kg.answers import read_answer
 from concord_kg.decision import DecisionModel, Value
-from concord_kg.errors import ConcordError, InputErrors, ScenarioError
+from concord_kg.errors import ConcordError, InputErrors, ScenarioError, read_error
 from concord_kg.orphanet import CodeList
 from concord_kg.registry import ID_COLUMN, ORPHACODE_COLUMN, code_check, normalise_orphacode
 from concord_kg.scenarios import Scenario, read_csv_scenarios
@@ -66,7 +66,7 @@ def read_json_extract(
     try:
         data = json.loads(path.read_bytes() if isinstance(path, Path) else path.read())
     except OSError as exc:
-        raise InputErrors([ScenarioError(f"cannot read: {exc.strerror}", source=source)]) from exc
+        raise InputErrors([read_error(exc, error=ScenarioError, source=source)]) from exc
     except UnicodeDecodeError as exc:
         raise InputErrors([ScenarioError("not UTF-8 text", source=source)]) from exc
     except json.JSONDecodeError as exc:

@@ -28,7 +28,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from concord_kg import __version__
-from concord_kg.errors import DataLoadError, MappingError, StoreError, parse_error
+from concord_kg.errors import DataLoadError, MappingError, StoreError, parse_error, read_error
 from concord_kg.formats import RDF_EXTENSIONS, graph_format, media_type_of, rdf_format, rdflib_format
 from concord_kg.ontology import module_paths, prefixes
 from concord_kg.resources import ontology_dir
@@ -800,7 +800,7 @@ def file_batch(path: Path, *, graph: str, replace: bool = False) -> Batch:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise DataLoadError(f"cannot read: {exc.strerror}", source=str(path)) from exc
+            raise read_error(exc, error=DataLoadError, source=str(path)) from exc
         return Batch(data, media_type_of(fmt), graph, replace, str(path))
     raise DataLoadError(
         f"unknown file type {suffix!r}",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from concord_kg.errors import ConcordError, InputErrors, ScenarioError
+from concord_kg.errors import ConcordError, InputErrors, ScenarioError, read_error
 
 __all__ = [
     "TableFormat",
@@ -176,7 +176,7 @@ def open_table(
     except LookupError as exc:
         raise InputErrors([error(f"unknown encoding {fmt.encoding!r}", source=name)]) from exc
     except OSError as exc:
-        raise InputErrors([error(f"cannot read: {exc.strerror}", source=name)]) from exc
+        raise InputErrors([read_error(exc, error=error, source=name)]) from exc
     try:
         first = handle.readline()
         delimiter = fmt.delimiter or sniff_delimiter(first.rstrip("\r\n"), expected)
@@ -249,7 +249,7 @@ def _open_xlsx(
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:
-        raise InputErrors([error(f"cannot read: {exc.strerror}", source=source)]) from exc
+        raise InputErrors([read_error(exc, error=error, source=source)]) from exc
     except Exception as exc:  # openpyxl raises zipfile, KeyError and its own types for broken files
         message = " ".join(str(exc).split())
         raise InputErrors([error(f"not a readable XLSX file: {message}", source=source)]) from exc

@@ -13,7 +13,7 @@ from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RDFLiteral
 from rdflib.namespace import RDF, RDFS
 
-from concord_kg.errors import ConcordError, DataLoadError, ShapesLoadError, parse_error
+from concord_kg.errors import ConcordError, DataLoadError, ShapesLoadError, parse_error, read_error
 from concord_kg.formats import RDF_EXTENSIONS, rdf_format_of
 from concord_kg.links import shorten
 from concord_kg.ontology import CKG, load_graph, load_ontology
@@ -146,7 +146,7 @@ def read_rdf_file(path: Path, *, error: type[ConcordError] = DataLoadError) -> G
     try:
         graph = rdflib_graph(parse(path=source, format=fmt), error=error, source=source)
     except OSError as exc:
-        raise error(f"cannot read: {exc.strerror}", source=source) from exc
+        raise read_error(exc, error=error, source=source) from exc
     except SyntaxError as exc:
         raise parse_error(exc, error=error, source=source, syntax=fmt.name) from exc
     if not graph:

@@ -243,5 +243,5 @@ def test_unparsable_and_missing_rdf_files_are_scenario_errors(
     (error,) = caught.value.errors
     assert isinstance(error, ScenarioError) and error.source == str(broken)
     assert error.message.startswith("not valid Turtle: ") and "\n" not in error.message
-    with pytest.raises(ScenarioError, match="cannot read: No such file or directory"):
+    with pytest.raises(InputErrors, match="cannot read: No such file or directory"):
         list(read_scenarios(tmp_path / "absent.ttl", decision))

@@ -190,11 +190,6 @@ def test_unreadable_data_is_a_data_error_saying_what_and_where(path: Path) -> No
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="read_rdf_file prints exc.strerror, which pyoxigraph's FileNotFoundError leaves None: "
-    "'cannot read: None' (error messages are being reworked, issue 14 item 8)",
-)
 def test_a_missing_file_is_a_data_error(tmp_path: Path) -> None:
     path = tmp_path / "absent.ttl"
     with pytest.raises(DataLoadError, match="cannot read: No such file or directory"):
