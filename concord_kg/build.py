@@ -277,8 +277,7 @@ def _doc_term(graph: Graph, iri: URIRef) -> dict[str, object]:
     def links(p: URIRef) -> list[dict[str, str]]:
         return [
             {"iri": str(o), "label": label(graph, o)}
-            for o in sorted(graph.objects(iri, p))
-            if isinstance(o, URIRef)
+            for o in sorted(o for o in graph.objects(iri, p) if isinstance(o, URIRef))
         ]
 
     return {

@@ -65,7 +65,7 @@ class Classification:
     model: Model | None
     outcome: Outcome
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         """Return the JSON form: id, model notation, label, IRI, candidates and the explanation."""
         model = self.model
         return {
@@ -200,7 +200,7 @@ def classify_file(
     progress: bool = False,
     stdout: IO[str] | None = None,
     table_format: TableFormat | None = None,
-) -> Counter:
+) -> Counter[str]:
     """Classify every scenario of ``path`` and write the results to ``out`` (or stdout).
 
     The file is read with :func:`concord_kg.scenarios.read_scenarios` and the results written by
@@ -235,7 +235,7 @@ def write_classifications(
     fmt: OutputFormat = "csv",
     allow_partial: bool = False,
     stdout: IO[str] | None = None,
-) -> Counter:
+) -> Counter[str]:
     """Classify scenarios from any reader (file, rows, stream) and write the results to ``out`` (or stdout).
 
     Extra input columns are kept: after the result columns in CSV, under ``extra`` in JSON.
@@ -264,8 +264,8 @@ def write_classifications(
 
 def _write(
     handle: IO[str], items: Iterator[Classification], classifier: Classifier, fmt: OutputFormat, partial: bool
-) -> Counter:
-    counts: Counter = Counter()
+) -> Counter[str]:
+    counts: Counter[str] = Counter()
     if fmt == "csv":
         # The input's extra columns follow ours, named as in its header (from the first scenario).
         first = next(items, None)
@@ -278,7 +278,7 @@ def _write(
         # that ready-made tail, written in batches.
         tails: dict[tuple[int, int], str] = {}
         notations: dict[tuple[int, int], str] = {}
-        tally: Counter = Counter()
+        tally: Counter[tuple[int, int]] = Counter()
         batch: list[str] = []
         for item in items:
             key = (id(item.outcome), id(item.model))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from curies import Converter
 from rdflib import Graph
 from rdflib.namespace import RDFS, SKOS
+from rdflib.term import Node
 
 __all__ = ["WEB_SCHEMES", "label", "converter", "shorten", "expand", "web_href"]
 
@@ -24,7 +25,7 @@ __all__ = ["WEB_SCHEMES", "label", "converter", "shorten", "expand", "web_href"]
 WEB_SCHEMES = frozenset({"http", "https"})
 
 
-def label(graph: Graph, node: object) -> str:
+def label(graph: Graph, node: Node) -> str:
     """Return the label people read for ``node``: its ``skos:prefLabel``, else ``rdfs:label``, else the IRI.
 
     >>> from rdflib import Literal, URIRef
@@ -34,7 +35,7 @@ def label(graph: Graph, node: object) -> str:
     >>> label(g, URIRef("https://example.org/a")), label(g, URIRef("https://example.org/b"))
     ('A', 'https://example.org/b')
     """
-    return str(graph.value(node, SKOS.prefLabel) or graph.value(node, RDFS.label) or node)  # type: ignore[arg-type]
+    return str(graph.value(node, SKOS.prefLabel) or graph.value(node, RDFS.label) or node)
 
 
 @cache

@@ -138,7 +138,7 @@ def taxonomy_terms(graph: Graph) -> list[Term]:
     return sorted(terms, key=lambda t: _notation_key(t.notation or ""))
 
 
-def _notation_key(notation: str) -> tuple:
+def _notation_key(notation: str) -> tuple[object, ...]:
     """Sort D1.10 after D1.9 and M10 after M9."""
     parts = notation.replace("D", "").replace("M", "").split(".")
     return tuple(int(p) if p.isdigit() else 0 for p in parts)

@@ -72,5 +72,5 @@ def query(
 def _serialise(solutions: Any, fmt: str) -> str:
     from pyoxigraph import QueryResultsFormat
 
-    text = solutions.serialize(format=QueryResultsFormat.from_extension(fmt)).decode("utf-8")
+    text: str = solutions.serialize(format=QueryResultsFormat.from_extension(fmt)).decode("utf-8")
     return text if text.endswith("\n") else text + "\n"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pyoxigraph import Literal, NamedNode, QuerySolutions, Store, Variable
+from pyoxigraph import Literal, NamedNode, QuerySolutions, Variable
 
 from concord_kg.answers import accepted_answers, read_answer
 from concord_kg.errors import QueryError, UnknownTermError

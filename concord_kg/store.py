@@ -457,7 +457,7 @@ class RemoteStore(Store):
         wrapper.setReturnFormat(TURTLE if graph_form else JSON)
         body = self._send(wrapper)
         if graph_form:
-            return list(ox.parse(body, format=ox.RdfFormat.TURTLE))  # type: ignore[arg-type]
+            return list(ox.parse(body, format=ox.RdfFormat.TURTLE))
         return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
 
     def _send(self, wrapper: Any) -> bytes:
@@ -468,7 +468,8 @@ class RemoteStore(Store):
         from concord_kg.errors import QueryError
 
         try:
-            return wrapper.query().response.read()
+            body: bytes = wrapper.query().response.read()
+            return body
         except QueryBadFormed as exc:
             raise QueryError(f"the endpoint refused the query: {_http_failure(exc)}") from exc
         except (HTTPError, SPARQLWrapperException) as exc:  # any other HTTP error status

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from concord_kg.errors import ConcordError, InputErrors, ScenarioError, read_error
 
@@ -63,7 +63,8 @@ class Table:
 
     source: str
     header: list[str]
-    rows: Iterator[list[str]]
+    #: Text cells; with ``typed=True`` an XLSX row keeps openpyxl's values (numbers, dates).
+    rows: Iterator[list[Any]]
     delimiter: str | None
     #: The header as written (CSV only), to suggest a better delimiter when columns are missing.
     first_line: str = ""

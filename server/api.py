@@ -125,7 +125,7 @@ def validate() -> Response:
     return jsonify(backend.call(validate_body, request.get_data(), mimetype, kind, limit))
 
 
-def validate_body(body: bytes, media_type: str, kind: str, max_triples: int) -> dict:
+def validate_body(body: bytes, media_type: str, kind: str, max_triples: int) -> dict[str, object]:
     """Validate a request body (RDF or CSV) against the ``kind`` shapes; return the report as JSON data.
 
     Runs in a query worker (:meth:`server.backend.Backend.call`).

@@ -94,7 +94,7 @@ def execute(store: object, job: Job) -> Answer:
         body = _solutions(variables, rows, media_type, truncated)
         return Answer(body, media_type, truncated, len(rows))
     media_type = _acceptable(job.graph_media_type or job.media_type, GRAPH_MEDIA_TYPES)
-    triples = list(itertools.islice(iter(result), job.max_results + 1))  # type: ignore[call-overload]
+    triples = list(itertools.islice(iter(result), job.max_results + 1))
     truncated = len(triples) > job.max_results
     triples = triples[: job.max_results]
     fmt = _graph_format(media_type)
@@ -148,13 +148,13 @@ def _cells(variables: Sequence[str], rows: Iterable[ox.QuerySolution]) -> Iterab
         yield [row[name] for name in variables]
 
 
-def _json_term(term: object) -> dict:
+def _json_term(term: object) -> dict[str, object]:
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, ox.BlankNode):
         return {"type": "bnode", "value": term.value}
     if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
+        out: dict[str, object] = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
         elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
