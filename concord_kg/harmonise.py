@@ -543,8 +543,11 @@ class Harmoniser:
         return out
 
     def _scores(self, keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return value × term meaning scores (each term's best cosine over its texts), each value's
-        best cosine to an out-of-domain exemplar, and whether each term's nearest text is negated."""
+        """Return value × term meaning scores, out-of-domain scores and negations.
+
+        Each term's score is its best cosine over its texts; each value's out-of-domain score is its best
+        cosine to an out-of-domain exemplar; a negation tells whether the term's nearest text is negated.
+        """
         space = self._space
         unique = list(dict.fromkeys(keys))  # values differing only in case or spacing are embedded once
         where = {text: at for at, text in enumerate(unique)}
@@ -639,7 +642,7 @@ class Harmoniser:
         return Match(value, None, 0.0, "none", count, alternatives=alternatives)
 
     def _says_absent(self, term: Term, negations: np.ndarray | None) -> bool:
-        """Tell whether the text of ``term`` nearest to the value is negated (else: whether the term's labels are).
+        """Tell whether the text of ``term`` nearest to the value is negated (else: whether its labels are).
 
         A value must agree with the text it is matched through: "Services work in silos" may match the
         option labelled "not working together" through an exemplar without a negation.

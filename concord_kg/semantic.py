@@ -83,7 +83,7 @@ EXEMPLARS = "care-coordination.csv"
 
 @cache
 def load_exemplars() -> tuple[tuple[str, str], ...]:
-    """Return the exemplar wordings as ``(notation, text)``; an empty notation marks an out-of-domain wording."""
+    """Return the exemplar wordings as ``(notation, text)``; an empty notation: an out-of-domain wording."""
     import csv
     import io
 
