@@ -12,8 +12,9 @@ positive; a gold value not mapped to it is a false negative.
 Which set was used for what: dev.csv and tune.csv were used to set the thresholds and the confidence
 formula; tune-2.csv (written with the exemplar wordings, before measuring with them) to set the exemplar
 vote, the out-of-domain margin and the narrower-term lag; eval.csv is asserted by tests/test_harmonise.py
-(its misses were once turned into synonyms, so its figures are optimistic); holdout.csv was written after the lexical matcher; heldout-2026-12.csv was
-written and committed before the meaning stage existed and was never tuned on.
+(its misses were once turned into synonyms, so its figures are optimistic); holdout.csv was written after
+the lexical matcher; heldout-2026-12.csv was written and committed before the meaning stage existed and
+was never tuned on.
 
 Rows: `concord-kg` (every term as candidate), `concord-kg +domain` (candidates limited to the
 question's domain given in the set, as `--domain` does), `lexical only` (the matcher before the meaning
