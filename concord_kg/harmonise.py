@@ -680,7 +680,9 @@ class Harmoniser:
         if meaning < FUZZY_MEANING_FLOOR:
             return False
         best = ranked[0] if ranked else None
-        if best is not None and not _related(best.term, term):
+        # Only the term itself or a narrower one confirms it: a broad ancestor far ahead ("Coordinates
+        # (GPS)" is near the domain "who coordinates", not its GP option) does not.
+        if best is not None and best.term.iri != term.iri and not _below(best.term, term):
             return best.score - meaning < FUZZY_MEANING_LAG
         return True
 
