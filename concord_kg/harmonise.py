@@ -9,7 +9,11 @@ order, first hit wins:
 1. **exact**: the value equals a term's preferred label (confidence 1.0);
 2. **synonym**: the value equals one of its alternative or hidden labels (0.95);
 3. **fuzzy**: a spelling variant of a label (rapidfuzz similarity ≥ :data:`FUZZY_THRESHOLD`, clear of the
-   runner-up term), or a short value that contains a multi-word label (confidence ≤ 0.9).
+   runner-up term), or a short value that contains a multi-word label (confidence ≤ 0.9), kept only when
+   the meaning scores agree;
+4. **semantic**: the term whose texts (labels, synonyms, definition and the exemplar wordings of
+   ``concord_kg/exemplars/``) are nearest in meaning, when it is clearly ahead of every unrelated term
+   and nearer than any out-of-domain exemplar (findings, identifiers, contact details, other topics).
 
 Precision comes first (a wrong mapping is worse than none): values saying nothing (``N/A``, ``unknown``,
 dates, numbers, identifiers) are never matched; a value with a negation (``no``, ``not``, ``lack``…)
@@ -85,8 +89,12 @@ SEMANTIC_FLOOR = 0.6
 #: ...and this lead over the best term that is not its ancestor or descendant (else: ambiguous).
 SEMANTIC_MARGIN = 0.1
 
-#: A meaning match goes to a descendant of the best term that scores at most this much less.
-NARROWER_LAG = 0.05
+#: ...and this lead over the nearest out-of-domain exemplar (else: more like a finding, date or other topic).
+VOID_MARGIN = 0.0
+
+#: A meaning match goes to a descendant of the best term that scores at most this much less
+#: (set on tune.csv and tune-2.csv: broad terms' generic texts otherwise win over the specific option).
+NARROWER_LAG = 0.1
 
 #: Values matched per batch (bounds the value × term and value × label matrices).
 _BATCH = 4096
@@ -355,7 +363,11 @@ class Harmoniser:
     """
 
     def __init__(
-        self, graph: Graph | None = None, *, domains: Iterable[str] = (), semantic: bool = True
+        self,
+        graph: Graph | None = None,
+        *,
+        domains: Iterable[str] = (),
+        semantic: bool = True,
     ) -> None:
         self.graph = graph if graph is not None else load_ontology()
         self.domains = tuple(dict.fromkeys(d.strip() for d in domains if d.strip()))
@@ -444,9 +456,16 @@ class Harmoniser:
 
     @cached_property
     def _space(self) -> _TermSpace:
-        """The embeddings of every candidate term's label, synonyms and definition."""
+        """The embeddings of every candidate term's texts (label, synonyms, definition, exemplars).
+
+        Out-of-domain exemplars (empty notation) are embedded apart: a value closer to one of them than
+        to any term is left unmapped.
+        """
+        from concord_kg.semantic import load_embedder, load_exemplars
+
         owners: list[int] = []
         texts: list[str] = []
+        at_notation = {t.notation: at for at, t in enumerate(self.terms) if t.notation}
         for at, term in enumerate(self.terms):
             labels = {str(o) for prop, _, _ in _LABEL_PROPERTIES for o in self.graph.objects(term.iri, prop)}
             if term.definition:
@@ -454,10 +473,21 @@ class Harmoniser:
             for text in sorted(labels):
                 owners.append(at)
                 texts.append(text)
-        from concord_kg.semantic import load_embedder
-
+        void: list[str] = []
+        for notation, text in load_exemplars():
+            if not notation:
+                void.append(text)
+            elif notation in at_notation:
+                owners.append(at_notation[notation])
+                texts.append(text)
         embedder = load_embedder()
-        return _TermSpace(embedder, embedder.embed(texts), np.asarray(owners, dtype=np.int64))
+        return _TermSpace(
+            embedder,
+            embedder.embed(texts),
+            np.asarray(owners, dtype=np.int64),
+            embedder.embed(void) if void else np.zeros((0, embedder.dimension), dtype=np.float32),
+            np.fromiter((_negated(normalise(t)) for t in texts), dtype=bool, count=len(texts)),
+        )
 
     def match(self, value: str, *, count: int = 1, exclude: Iterable[str] = ()) -> Match:
         """Return the best match of one value (``match_type`` ``none`` if nothing is sure enough).
@@ -483,7 +513,7 @@ class Harmoniser:
             # The value as written (lower case) is embedded, not its matching key: the key's expansions
             # can change the meaning ("GPS" is not "general practitioner s").
             texts = [" ".join(counted[i][0].split()).lower() for i in block]
-            scores = self._scores(texts) if self.semantic else None
+            scores, void, negations = self._scores(texts) if self.semantic else (None, None, None)
             # The best 8 terms are enough for the runner-up (a term has at most 4 ancestors, which are
             # skipped as rivals) and the 3 alternatives.
             orders = None if scores is None else np.argsort(-scores, axis=1)[:, :8]
@@ -507,22 +537,37 @@ class Harmoniser:
                     None if scores is None else scores[row],
                     ranked,
                     similar[row],
+                    -1.0 if void is None else float(void[row]),
+                    None if negations is None else negations[row],
                 )
         return out
 
-    def _scores(self, keys: list[str]) -> np.ndarray:
-        """Return value × term meaning scores: each term's best cosine over its texts."""
+    def _scores(self, keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return value × term meaning scores, out-of-domain scores and negations.
+
+        Each term's score is its best cosine over its texts; each value's out-of-domain score is its best
+        cosine to an out-of-domain exemplar; a negation tells whether the term's nearest text is negated.
+        """
         space = self._space
         unique = list(dict.fromkeys(keys))  # values differing only in case or spacing are embedded once
         where = {text: at for at, text in enumerate(unique)}
         rows = np.fromiter((where[k] for k in keys), dtype=np.int64, count=len(keys))
-        cosine = (space.embedder.embed(unique) @ space.vectors.T)[rows]
+        embedded = space.embedder.embed(unique)
+        cosine = (embedded @ space.vectors.T)[rows]
         best = np.full((len(keys), len(self.terms)), -1.0, dtype=np.float32)
+        negated = np.zeros((len(keys), len(self.terms)), dtype=bool)
         for at in range(len(self.terms)):
-            columns = space.owners == at
-            if columns.any():
-                best[:, at] = cosine[:, columns].max(axis=1)
-        return best
+            columns = np.flatnonzero(space.owners == at)
+            if len(columns):
+                nearest = cosine[:, columns].argmax(axis=1)
+                best[:, at] = cosine[np.arange(len(keys)), columns[nearest]]
+                negated[:, at] = space.negated[columns[nearest]]
+        void = (
+            (embedded @ space.void.T).max(axis=1)[rows]
+            if len(space.void)
+            else np.full(len(keys), -1.0, dtype=np.float32)
+        )
+        return best, void, negated
 
     def _decide(
         self,
@@ -533,10 +578,14 @@ class Harmoniser:
         scores: np.ndarray | None,
         ranked: list[Candidate],
         similarity: np.ndarray | None = None,
+        void: float = -1.0,
+        negations: np.ndarray | None = None,
     ) -> Match:
         """Combine the stages for one value: exact/synonym, then fuzzy confirmed by meaning, then meaning.
 
         :param ranked: the terms by meaning score, best first (banned ones left out).
+        :param void: the value's best cosine to an out-of-domain exemplar.
+        :param negations: for each term, whether the text of it nearest to the value says something is absent.
         """
         alternatives = tuple(ranked[:4])  # the chosen term may be one of them; record() shows 3 others
         entry = self.index.get(key)
@@ -585,11 +634,22 @@ class Harmoniser:
         if (
             best.score >= SEMANTIC_FLOOR
             and best.score - rival >= SEMANTIC_MARGIN
-            and negated == (best.term.iri in self._negative_terms)
+            and best.score - void >= VOID_MARGIN
+            and negated == self._says_absent(best.term, negations)
         ):
             confidence = semantic_confidence(best.score, best.score - rival)
             return Match(value, best.term, confidence, "semantic", count, alternatives=alternatives)
         return Match(value, None, 0.0, "none", count, alternatives=alternatives)
+
+    def _says_absent(self, term: Term, negations: np.ndarray | None) -> bool:
+        """Tell whether the text of ``term`` nearest to the value is negated (else: whether its labels are).
+
+        A value must agree with the text it is matched through: "Services work in silos" may match the
+        option labelled "not working together" through an exemplar without a negation.
+        """
+        if negations is None:
+            return term.iri in self._negative_terms
+        return bool(negations[self._position[term.iri]])
 
     def _fuzzy(self, key: str, similarity: np.ndarray | None = None) -> tuple[_Entry, float] | None:
         """Match a spelling variant of one label: high similarity, clear of every other term.
@@ -620,7 +680,9 @@ class Harmoniser:
         if meaning < FUZZY_MEANING_FLOOR:
             return False
         best = ranked[0] if ranked else None
-        if best is not None and not _related(best.term, term):
+        # Only the term itself or a narrower one confirms it: a broad ancestor far ahead ("Coordinates
+        # (GPS)" is near the domain "who coordinates", not its GP option) does not.
+        if best is not None and best.term.iri != term.iri and not _below(best.term, term):
             return best.score - meaning < FUZZY_MEANING_LAG
         return True
 
@@ -675,6 +737,8 @@ class _TermSpace:
     embedder: Embedder
     vectors: np.ndarray  # one unit row per term text
     owners: np.ndarray  # the index (in Harmoniser.terms) of the term each row belongs to
+    void: np.ndarray  # one unit row per out-of-domain exemplar
+    negated: np.ndarray  # whether each term text says something is absent (a negation word)
 
 
 def _below(a: Term, b: Term) -> bool:

@@ -7,8 +7,9 @@ for the tokenizer under ``tokenizer/`` while the wheel ships it under ``tokenize
 to downloading it from Hugging Face; nothing here ever opens a network connection.
 
 A text's embedding is the mean of its tokens' vectors, scaled to unit length, so a score is a cosine.
-Each term is represented by several texts (its label, every synonym and its definition), and its score
-for a value is the best of them.
+Each term is represented by several texts (its label, every synonym, its definition and its exemplar
+wordings, :func:`load_exemplars`), and its score for a value is the best of them: the nearest exemplar
+votes for its term.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from importlib.resources import files
 
 import numpy as np
 
-__all__ = ["Embedder", "load_embedder", "MODEL_NAME"]
+__all__ = ["Embedder", "load_embedder", "load_exemplars", "MODEL_NAME", "EXEMPLARS"]
 
 #: The model used, as wordllama names its files.
 MODEL_NAME = "l2_supercat_256"
@@ -74,3 +75,18 @@ def load_embedder() -> Embedder:
     tokenizer.no_padding()
     tokenizer.no_truncation()
     return Embedder(table, tokenizer)
+
+
+#: The exemplar wordings shipped with the package (``concord_kg/exemplars/``; see its README).
+EXEMPLARS = "care-coordination.csv"
+
+
+@cache
+def load_exemplars() -> tuple[tuple[str, str], ...]:
+    """Return the exemplar wordings as ``(notation, text)``; an empty notation: an out-of-domain wording."""
+    import csv
+    import io
+
+    text = (files("concord_kg") / "exemplars" / EXEMPLARS).read_text(encoding="utf-8")
+    rows = csv.DictReader(io.StringIO(text))
+    return tuple((row["notation"].strip(), row["text"].strip()) for row in rows if row["text"].strip())

@@ -333,3 +333,42 @@ def test_wordllama_licence_is_mit():
 
     meta = metadata("wordllama")
     assert "MIT" in (meta.get("License") or "") + " ".join(meta.get_all("Classifier") or [])
+
+
+def _exemplar_rows() -> list[tuple[str, str]]:
+    from concord_kg.semantic import load_exemplars
+
+    return list(load_exemplars())
+
+
+def test_every_exemplar_names_a_taxonomy_option_or_none(harmoniser):
+    known = {t.notation for t in harmoniser.all_terms}
+    unknown = [(n, t) for n, t in _exemplar_rows() if n and n not in known]
+    assert not unknown
+    assert any(not n for n, _ in _exemplar_rows())  # out-of-domain wordings are there too
+
+
+def test_no_exemplar_copies_a_labelled_value():
+    """Exemplars are written apart from every labelled set, so the sets still measure generalisation."""
+    from concord_kg.harmonise import normalise
+
+    folder = Path(__file__).resolve().parent.parent / "data" / "harmonisation"
+    labelled = {
+        normalise(row["value"])
+        for path in folder.glob("*.csv")
+        for row in csv.DictReader(path.open(encoding="utf-8", newline=""))
+    }
+    copies = [t for _, t in _exemplar_rows() if normalise(t) in labelled]
+    assert not copies
+
+
+def test_a_value_nearer_an_out_of_domain_wording_abstains(harmoniser):
+    # "email" is a synonym of digital information sharing; an e-mail address field is not about it.
+    assert harmoniser.match("Email address").term is None
+    assert harmoniser.match("email").term.notation == "D6.1.1"
+
+
+def test_an_exemplar_votes_for_its_option(harmoniser):
+    match = harmoniser.match("Case manager")
+    assert match.term is not None and match.term.notation == "D3.2.1.2"
+    assert match.match_type == "semantic"
