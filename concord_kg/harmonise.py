@@ -137,8 +137,6 @@ SPELLINGS = {
     "counseling": "counselling",
     "behavior": "behaviour",
     "enrollment": "enrolment",
-    "telehealth": "telehealth",
-    "carer": "carer",
     "caregiver": "carer",
     "caregivers": "carers",
 }
@@ -698,7 +696,8 @@ class Harmoniser:
         unordered = process.cdist(
             keys, self._keys, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
         )
-        return np.maximum(plain, unordered)
+        best: np.ndarray = np.maximum(plain, unordered)
+        return best
 
     def _contained(self, key: str) -> tuple[_Entry, float] | None:
         """Match a short value that contains one term's multi-word label and no other term's label.
@@ -748,7 +747,7 @@ def _below(a: Term, b: Term) -> bool:
 
 def _within(notation: str | None, domains: Sequence[str]) -> bool:
     """Tell whether a notation lies in one of the sub-trees (``D3.2.1`` is within ``D3``)."""
-    return bool(notation) and any(notation == d or notation.startswith(d + ".") for d in domains)
+    return notation is not None and any(notation == d or notation.startswith(d + ".") for d in domains)
 
 
 def _related(a: Term, b: Term) -> bool:

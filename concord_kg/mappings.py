@@ -159,7 +159,9 @@ def _expand(curie: str, curie_map: dict[str, str], source: str, line: int) -> st
     return str(curie_map[prefix]) + local
 
 
-def _row(match: Match, *, base: str, predicate: str, modifier: str = "", justification: str) -> dict:
+def _row(
+    match: Match, *, base: str, predicate: str, modifier: str = "", justification: str
+) -> dict[str, str]:
     term = match.term
     return {
         "subject_id": "data:" + quote(match.value, safe=""),

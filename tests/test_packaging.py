@@ -52,6 +52,7 @@ def test_wheel_carries_the_data_and_server(wheel: zipfile.ZipFile) -> None:
     assert "concord_kg/server/__init__.py" in names
     assert "concord_kg/server/templates/term.html" in names
     assert "concord_kg/py.typed" in names
+    assert "concord_kg/exemplars/care-coordination.csv" in names
 
 
 def test_installed_package_adds_no_bare_server_module(tmp_path: Path) -> None:
