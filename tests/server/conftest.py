@@ -81,6 +81,31 @@ def wait_for(url: str, *, timeout: float = 30.0) -> None:
             time.sleep(0.1)
 
 
+def launch_serve(*options: str) -> tuple[subprocess.Popen[str], str]:
+    """Start the installed ``concord-kg serve`` on a free port of 127.0.0.1; return it and its base URL.
+
+    Returns once the server says it serves and ``/health`` answers; a server that exits first is an error.
+    """
+    port = free_port()
+    script = Path(sys.executable).with_name("concord-kg")
+    command = [str(script), "serve", "--port", str(port), *options]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "serving at" in line:
+            break
+    else:
+        raise RuntimeError(f"server did not start (exit {process.wait()})")
+    threading.Thread(target=process.stderr.read, daemon=True).start()  # keep the pipe from filling up
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/health")
+    except OSError:
+        process.kill()
+        raise
+    return process, base
+
+
 @pytest.fixture
 def start_server(tmp_path: Path, template_store: Path) -> Iterator[Callable[..., str]]:
     """Start ``concord-kg serve`` (the installed script, waitress) on 127.0.0.1; return its base URL."""
@@ -90,19 +115,8 @@ def start_server(tmp_path: Path, template_store: Path) -> Iterator[Callable[...,
         if store is None:
             store = tmp_path / f"live-store-{len(processes)}"
             shutil.copytree(template_store, store)
-        port = free_port()
-        script = Path(sys.executable).with_name("concord-kg")
-        command = [str(script), "serve", "--port", str(port), "--store", str(store), *options]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        process, base = launch_serve("--store", str(store), *options)
         processes.append(process)
-        base = f"http://127.0.0.1:{port}"
-        for line in process.stderr:  # type: ignore[union-attr]
-            if "serving at" in line:
-                break
-        else:
-            raise RuntimeError(f"server did not start (exit {process.wait()})")
-        threading.Thread(target=process.stderr.read, daemon=True).start()  # type: ignore[union-attr]
-        wait_for(base + "/health")
         return base
 
     yield start

@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from concord_kg.saved_queries import list_saved_queries, load_saved_query
-from tests.server.conftest import SLOW_QUERY, Listener, free_port, wait_for
+from tests.server.conftest import SLOW_QUERY, Listener, free_port, launch_serve, wait_for
 from tests.server.test_live import fetch, query_url
 
 DATA = Path(__file__).parents[1] / "data" / "virtuoso"
@@ -101,21 +100,6 @@ def loaded(virtuoso: dict[str, str]) -> dict[str, str]:
     return virtuoso
 
 
-def _serve(*options: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [str(SCRIPT), "serve", "--port", str(port), *options]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    for line in process.stderr:  # type: ignore[union-attr]
-        if "serving at" in line:
-            break
-    else:
-        raise RuntimeError(f"server did not start (exit {process.wait()})")
-    threading.Thread(target=process.stderr.read, daemon=True).start()  # type: ignore[union-attr]
-    base = f"http://127.0.0.1:{port}"
-    wait_for(base + "/health")
-    return process, base
-
-
 @pytest.fixture(scope="module")
 def servers(
     loaded: dict[str, str], tmp_path_factory: pytest.TempPathFactory, template_store: Path
@@ -132,8 +116,8 @@ def servers(
     assert result.returncode == 0, result.stderr
     limits = ("--query-timeout", "3", "--max-results", "50")
     started = [
-        _serve("--endpoint", loaded["endpoint"], "--graph-store", loaded["graph_store"], *limits),
-        _serve("--store", str(store), *limits),
+        launch_serve("--endpoint", loaded["endpoint"], "--graph-store", loaded["graph_store"], *limits),
+        launch_serve("--store", str(store), *limits),
     ]
     try:
         yield {"virtuoso": started[0][1], "embedded": started[1][1]}
