@@ -12,12 +12,15 @@ One rule each, used by the server's pages, the HTML docs, reports and saved-quer
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from curies import Converter
 from rdflib import Graph
 from rdflib.namespace import RDFS, SKOS
 from rdflib.term import Node
+
+if TYPE_CHECKING:
+    from curies import Converter
 
 __all__ = ["WEB_SCHEMES", "label", "converter", "shorten", "expand", "web_href"]
 
@@ -41,7 +44,11 @@ def label(graph: Graph, node: Node) -> str:
 @cache
 def converter() -> Converter:
     """Return the one CURIE converter, built from the project's prefix map."""
-    from concord_kg.ontology import prefixes  # imported here: ontology names its terms with label()
+    # Imported here: curies (with pydantic) costs most of a second, which commands that never
+    # shorten an IRI should not pay; and concord_kg.ontology itself imports label() from here.
+    from curies import Converter
+
+    from concord_kg.ontology import prefixes
 
     return Converter.from_prefix_map(prefixes())
 
