@@ -161,7 +161,7 @@ class Store(ABC):
         result = self.query(
             f"SELECT ?h WHERE {{ GRAPH <{META_GRAPH}> {{ <{ONTOLOGY_GRAPH}> <{_HASH.value}> ?h }} }}"
         )
-        for solution in result:  # type: ignore[union-attr]
+        for solution in result if isinstance(result, ox.QuerySolutions) else ():
             return str(solution["h"].value)
         return None
 
@@ -525,7 +525,8 @@ class RemoteStore(Store):
         graphs: list[str] = []
         for pattern in ("", "?s ?p ?o"):
             result = self.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {pattern} }} }}")
-            graphs = sorted(s["g"].value for s in result if isinstance(s["g"], ox.NamedNode))  # type: ignore[union-attr]
+            rows = result if isinstance(result, ox.QuerySolutions) else ()
+            graphs = sorted(s["g"].value for s in rows if isinstance(s["g"], ox.NamedNode))
             if graphs:
                 break
         return graphs

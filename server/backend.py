@@ -76,7 +76,8 @@ def _files_signature(path: Path) -> frozenset[str]:
 
 def current_backend() -> Backend:
     """Return the backend of the app handling the current request."""
-    return current_app.extensions["concord"]
+    backend: Backend = current_app.extensions["concord"]
+    return backend
 
 
 class Backend:
@@ -124,17 +125,19 @@ class Backend:
                 self.store_mode = _store_mode(store, self.config)
             from .pool import WorkerPool
 
-            options = {
-                "timeout": float(self.config["QUERY_TIMEOUT"]),
-                "max_memory": int(self.config["MAX_WORKER_MEMORY"]),
-            }
+            timeout = float(self.config["QUERY_TIMEOUT"])
+            max_memory = int(self.config["MAX_WORKER_MEMORY"])
             path = store.path if isinstance(store, EmbeddedStore) else None  # remote: workers guard only
             memory = self.store_mode == "memory"
-            self._pool = WorkerPool(path, size=int(self.config["WORKERS"]), memory=memory, **options)
+            self._pool = WorkerPool(
+                path, size=int(self.config["WORKERS"]), memory=memory, timeout=timeout, max_memory=max_memory
+            )
             self._pool.start()
             if isinstance(store, EmbeddedStore):
                 if self.config.get("ALLOW_UPDATE"):
-                    writer = WorkerPool(store.path, size=1, writable=True, **options)
+                    writer = WorkerPool(
+                        store.path, size=1, writable=True, timeout=timeout, max_memory=max_memory
+                    )
                     writer.start()
                     self._writer = writer
                 self._signature = _files_signature(store.path)
@@ -162,7 +165,8 @@ class Backend:
         store = self.start()
         if isinstance(store, EmbeddedStore):
             self._notice_outside_changes()
-            return self._pool.run(job)
+            answer: Answer = self._pool.run(job)
+            return answer
         if job.known_graphs is not None:
             from .guard import check_query
 
@@ -208,7 +212,8 @@ class Backend:
         with self._derived_lock:
             if key not in self._derived:
                 self._derived[key] = build()
-            return self._derived[key]
+            value: _T = self._derived[key]
+            return value
 
     def authored_ontology(self) -> Graph:
         """Return the authored ontology (``ontology/*.ttl`` merged), parsed once; treat it as read-only.

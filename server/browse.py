@@ -6,8 +6,11 @@ a term added to ``ontology/`` appears in the tree without code changes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
+from rdflib.term import Node
 
 from concord_kg.decision import notation_order
 from concord_kg.ontology import CKG, taxonomy_terms
@@ -24,21 +27,21 @@ _MODEL_LINKS = (
 )
 
 
-def taxonomy_tree(graph: Graph) -> list[dict]:
+def taxonomy_tree(graph: Graph) -> list[dict[str, Any]]:
     """Return the taxonomy as nested dicts (``children`` lists), domains first, in notation order."""
     terms = taxonomy_terms(graph)
     known = {t.iri for t in terms}
     nodes = {t.iri: {**term_link(graph, t.iri), "children": []} for t in terms}
-    roots = []
+    roots: list[dict[str, Any]] = []
     for term in terms:
         parent = next((p for p in _taxonomy_parents(graph, term.iri) if p in known), None)
         (nodes[parent]["children"] if parent is not None else roots).append(nodes[term.iri])
     return roots
 
 
-def breadcrumbs(graph: Graph, iri: URIRef) -> list[dict]:
+def breadcrumbs(graph: Graph, iri: URIRef) -> list[dict[str, Any]]:
     """Return the taxonomy ancestors of ``iri``, domain first (empty for terms outside the taxonomy)."""
-    trail: list[dict] = []
+    trail: list[dict[str, Any]] = []
     seen = {iri}
     current = iri
     while True:
@@ -53,12 +56,12 @@ def breadcrumbs(graph: Graph, iri: URIRef) -> list[dict]:
         current = parent
 
 
-def term_relations(graph: Graph, iri: URIRef) -> dict[str, list[dict]]:
+def term_relations(graph: Graph, iri: URIRef) -> dict[str, list[dict[str, Any]]]:
     """Return the models using a term (as place of care, role, support), and decisions concerning it.
 
     For a model, return what it offers and the decisions to make instead.
     """
-    relations: dict[str, list[dict]] = {}
+    relations: dict[str, list[dict[str, Any]]] = {}
     for predicate, words in _MODEL_LINKS:
         models = [term_link(graph, m) for m in graph.subjects(predicate, iri)]
         if models:
@@ -84,14 +87,14 @@ def term_relations(graph: Graph, iri: URIRef) -> dict[str, list[dict]]:
     return relations
 
 
-def _taxonomy_parents(graph: Graph, iri: URIRef) -> list:
+def _taxonomy_parents(graph: Graph, iri: URIRef) -> list[Any]:
     # A term the paper only groups under a domain (D5.3) has that domain as skos:broader, not as superclass.
     return [*graph.objects(iri, RDFS.subClassOf), *graph.objects(iri, SKOS.broader)]
 
 
-def _is_decision(graph: Graph, node: object) -> bool:
+def _is_decision(graph: Graph, node: Node) -> bool:
     return (node, None, CKG.SituationSpecificDecision) in graph
 
 
-def _model_order(link: dict) -> tuple[int, str]:
+def _model_order(link: dict[str, Any]) -> tuple[int, str]:
     return (notation_order(link["notation"]), link["label"])

@@ -9,11 +9,13 @@ annotations (``ckg:placeOfCare``, ``ckg:coordinationRole``, ``ckg:supportFrom``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.term import Node
 
 from concord_kg.decision import DecisionModel, Model, Outcome, Value, Variable
 from concord_kg.errors import ScenarioError
@@ -54,12 +56,12 @@ class Offer:
     model: Model
     definition: str
     href: str | None = None  # the model's term page
-    place_of_care: list[dict] = field(default_factory=list)
-    coordination_role: list[dict] = field(default_factory=list)
-    support: list[dict] = field(default_factory=list)
+    place_of_care: list[dict[str, Any]] = field(default_factory=list)
+    coordination_role: list[dict[str, Any]] = field(default_factory=list)
+    support: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    decisions: list[dict] = field(default_factory=list)
-    evidence: dict[str, list[dict]] = field(default_factory=dict)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def read_answers(decision: DecisionModel, args: Mapping[str, str]) -> dict[URIRef, Value]:
@@ -129,7 +131,7 @@ def _order(decision: DecisionModel, iri: URIRef) -> int:
     return next(v.order for v in decision.variables if v.iri == iri)
 
 
-def step_link(decision: DecisionModel, known: dict[URIRef, Value]) -> dict:
+def step_link(decision: DecisionModel, known: dict[URIRef, Value]) -> dict[str, Any]:
     """Return a link (``href``, ``notation``) to the decision aid with these answers given."""
     return {"href": _url(decision, known, "/decide"), "notation": ""}
 
@@ -147,7 +149,7 @@ def model_offer(graph: Graph, model: Model) -> Offer:
     at a sub-domain or domain above one of those.
     """
 
-    def links(predicate: URIRef) -> list[dict]:
+    def links(predicate: URIRef) -> list[dict[str, Any]]:
         return _links(graph, graph.objects(model.iri, predicate))
 
     definition = str(graph.value(model.iri, SKOS.definition) or "")
@@ -160,29 +162,29 @@ def model_offer(graph: Graph, model: Model) -> Offer:
     offer.decisions = [
         {**term_link(graph, d), "concerns": _links(graph, graph.objects(d, CKG.concerns))} for d in decisions
     ]
-    terms = {
+    terms: set[Node] = {
         o
         for p in (CKG.placeOfCare, CKG.coordinationRole, CKG.supportFrom)
         for o in graph.objects(model.iri, p)
     }
     terms |= {t for d in decisions for t in graph.objects(d, CKG.concerns)}
-    scope = {
+    scope: set[Node] = {
         a
         for t in terms
         for a in graph.transitive_objects(t, RDFS.subClassOf)
-        if (a, CKG.taxonomyLevel, None) in graph
+        if a is not None and (a, CKG.taxonomyLevel, None) in graph
     }
     offer.evidence = _findings(graph, scope | terms)
     return offer
 
 
-def _links(graph: Graph, nodes: object) -> list[dict]:
-    return sorted((term_link(graph, n) for n in nodes), key=lambda d: d["label"])  # type: ignore[attr-defined]
+def _links(graph: Graph, nodes: Iterable[Node]) -> list[dict[str, Any]]:
+    return sorted((term_link(graph, n) for n in nodes), key=lambda d: str(d["label"]))
 
 
-def _findings(graph: Graph, terms: set) -> dict[str, list[dict]]:
+def _findings(graph: Graph, terms: set[Node]) -> dict[str, list[dict[str, Any]]]:
     kinds = set(graph.transitive_subjects(RDFS.subClassOf, CKG.Finding)) - {CKG.Finding}
-    grouped: dict[str, list[dict]] = {}
+    grouped: dict[str, list[dict[str, Any]]] = {}
     items = {s for t in terms for s in graph.subjects(CKG.concerns, t)}
     for item in sorted(items, key=str):
         types = [t for t in graph.objects(item, RDF.type) if t in kinds]

@@ -8,6 +8,7 @@ saved-query pages rendered here, and other clients with JSON or the SPARQL proto
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from rdflib import Graph
@@ -105,7 +106,7 @@ def query_page(name: str) -> tuple[str, int]:
     return page, status
 
 
-def _run(query: SavedQuery, given: dict[str, str], media_type: str, limit: int) -> dict:
+def _run(query: SavedQuery, given: dict[str, str], media_type: str, limit: int) -> dict[str, Any]:
     """Run a saved query through the server's workers (time limit, result cap); return its answer."""
     backend = current_backend()
     bindings = bind_params(query, given, decision=backend.decision())
@@ -122,7 +123,7 @@ def _run(query: SavedQuery, given: dict[str, str], media_type: str, limit: int) 
     return {"variables": variables, "rows": rows, "truncated": answer.truncated}
 
 
-def _cell(term: dict | None) -> dict:
+def _cell(term: dict[str, Any] | None) -> dict[str, Any]:
     if term is None:
         return {"text": "", "href": None}
     value = term["value"]
@@ -145,10 +146,10 @@ def download(name: str, fmt: str) -> Response:
     return response
 
 
-def _term_links() -> dict:
+def _term_links() -> dict[str, Any]:
     """Give term pages breadcrumbs and links to models and decisions (``term_extras(iri)``)."""
 
-    def term_extras(iri: str) -> dict:
+    def term_extras(iri: str) -> dict[str, Any]:
         graph = _graph()
         node = resolve_term(graph, iri)
         relations = term_relations(graph, node)

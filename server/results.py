@@ -14,6 +14,7 @@ import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -22,6 +23,9 @@ from concord_kg.errors import ConcordError
 from concord_kg.formats import GRAPH_MEDIA_TYPES, SOLUTION_MEDIA_TYPES, graph_format, results_format
 
 from .guard import check_query
+
+if TYPE_CHECKING:
+    from concord_kg.store import Store
 
 __all__ = [
     "Job",
@@ -67,7 +71,7 @@ class Answer:
     count: int = 0
 
 
-def execute(store: object, job: Job) -> Answer:
+def execute(store: Store, job: Job) -> Answer:
     """Run ``job`` on ``store`` (a :class:`concord_kg.store.Store`) and serialise the capped result.
 
     :raises QueryError: the guard or the store refuses the query.
@@ -76,7 +80,7 @@ def execute(store: object, job: Job) -> Answer:
     if job.known_graphs is not None:
         dataset = {"default_graph": job.default_graph, "named_graphs": job.named_graphs}
         check_query(job.query, job.known_graphs, base=job.base_iri, **dataset)
-    result = store.query(  # type: ignore[attr-defined]
+    result = store.query(
         job.query,
         default_graph=job.default_graph or None,
         named_graphs=job.named_graphs or None,

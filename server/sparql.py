@@ -19,7 +19,7 @@ from flask import Blueprint, Flask, Response, current_app, g, render_template, r
 from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RDFLiteral
 from rdflib.namespace import DCTERMS, RDF
-from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.datastructures import MultiDict, WWWAuthenticate
 from werkzeug.exceptions import (
     BadRequest,
     NotAcceptable,
@@ -111,19 +111,20 @@ def _read_operation() -> _Operation | None:
 
 
 def _operation_from(
-    queries: list[str], updates: list[str], params: object, *, required: bool = False
+    queries: list[str], updates: list[str], params: MultiDict[str, str], *, required: bool = False
 ) -> _Operation | None:
     if len(queries) + len(updates) > 1:
         raise BadRequest("send exactly one 'query' or one 'update'")
-    default = tuple(params.getlist("default-graph-uri"))  # type: ignore[attr-defined]
-    named = tuple(params.getlist("named-graph-uri"))  # type: ignore[attr-defined]
-    if params.getlist("using-graph-uri") or params.getlist("using-named-graph-uri"):  # type: ignore[attr-defined]
+    default = tuple(params.getlist("default-graph-uri"))
+    named = tuple(params.getlist("named-graph-uri"))
+    if params.getlist("using-graph-uri") or params.getlist("using-named-graph-uri"):
         raise BadRequest(
             "using-graph-uri and using-named-graph-uri are not supported; use USING in the update"
         )
     for kind, texts in (("query", queries), ("update", updates)):
         if texts:
-            return _Operation(kind, _bounded(normalise_newlines(texts[0])), default, named)  # type: ignore[arg-type]
+            form: Literal["query", "update"] = "query" if kind == "query" else "update"
+            return _Operation(form, _bounded(normalise_newlines(texts[0])), default, named)
     if required:
         raise BadRequest("the form has neither a 'query' nor an 'update' field")
     return None

@@ -6,12 +6,15 @@ SSSOM mappings), so a term added to ``ontology/`` appears here without code chan
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request, url_for
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+from rdflib.term import Node
 
 from concord_kg.errors import QueryError
 from concord_kg.formats import GRAPH_MEDIA_TYPES, rdflib_format
@@ -52,18 +55,18 @@ def term_url(iri: str) -> str | None:
     return web_href(text)
 
 
-def term_link(graph: Graph, node: object) -> dict:
+def term_link(graph: Graph, node: Node) -> dict[str, Any]:
     """Return what a page shows of a term: IRI, label, notation, definition, link (``href`` or ``None``)."""
     return {
         "iri": str(node),
         "label": label(graph, node),
-        "notation": str(graph.value(node, SKOS.notation) or ""),  # type: ignore[arg-type]
-        "definition": str(graph.value(node, SKOS.definition) or ""),  # type: ignore[arg-type]
+        "notation": str(graph.value(node, SKOS.notation) or ""),
+        "definition": str(graph.value(node, SKOS.definition) or ""),
         "href": term_url(str(node)),
     }
 
 
-def linked_hits(hits: list[dict]) -> list[dict]:
+def linked_hits(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add to search hits the link of each term (``href``)."""
     return [{**hit, "href": term_url(hit["iri"])} for hit in hits]
 
@@ -116,7 +119,7 @@ class SearchIndex:
             )
         return entries
 
-    def search(self, query: str, *, limit: int = 20) -> list[dict]:
+    def search(self, query: str, *, limit: int = 20) -> list[dict[str, Any]]:
         """Return the best-matching terms, best first, with their score and the label that matched.
 
         :raises QueryError: the text is longer than :data:`MAX_SEARCH_LENGTH` (its cost grows with length).
@@ -176,7 +179,7 @@ def term(key: str) -> Response:
     media_type = negotiate(TERM_TYPES)
     if media_type != "text/html":
         description = _description(graph, iri)
-        kwargs = {"context": prefixes()} if media_type == "application/ld+json" else {}
+        kwargs: dict[str, Any] = {"context": prefixes()} if media_type == "application/ld+json" else {}
         body = description.serialize(format=rdflib_format(media_type), encoding="utf-8", **kwargs)
         response = Response(body, mimetype=media_type)
     else:
@@ -198,12 +201,13 @@ def _description(graph: Graph, iri: URIRef) -> Graph:
     return description
 
 
-def _page(graph: Graph, iri: URIRef) -> dict:
+def _page(graph: Graph, iri: URIRef) -> dict[str, Any]:
     def texts(predicate: URIRef) -> list[str]:
         return sorted(str(o) for o in graph.objects(iri, predicate))
 
-    def links(nodes: object) -> list[dict]:
-        return sorted((term_link(graph, n) for n in nodes if isinstance(n, URIRef)), key=lambda d: d["label"])  # type: ignore[attr-defined]
+    def links(nodes: Iterable[Node]) -> list[dict[str, Any]]:
+        links = (term_link(graph, n) for n in nodes if isinstance(n, URIRef))
+        return sorted(links, key=lambda d: str(d["label"]))
 
     parents = [*graph.objects(iri, RDFS.subClassOf), *graph.objects(iri, SKOS.broader)]
     children = [*graph.subjects(RDFS.subClassOf, iri), *graph.subjects(SKOS.broader, iri)]
@@ -213,7 +217,7 @@ def _page(graph: Graph, iri: URIRef) -> dict:
         for o in [*graph.objects(iri, p), *graph.subjects(p, iri)]
     ]
     evidence = []
-    for item in sorted(graph.subjects(CKG.concerns, iri)):
+    for item in sorted(s for s in graph.subjects(CKG.concerns, iri) if isinstance(s, URIRef)):
         kinds = [label(graph, t) for t in graph.objects(item, RDF.type) if str(t).startswith(str(CKG))]
         evidence.append({**term_link(graph, item), "kind": ", ".join(sorted(kinds))})
     return {
