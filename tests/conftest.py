@@ -12,7 +12,7 @@ import pytest
 from rdflib import Graph
 
 from concord_kg.decision import DecisionModel, load_decision_model
-from concord_kg.ontology import load_ontology
+from concord_kg.ontology import CKG, load_ontology
 
 DATA = Path(__file__).parent / "data"
 
@@ -34,6 +34,16 @@ TAXONOMY_ROWS = read_tsv("taxonomy.tsv")
 MODEL_ROWS = read_tsv("models.tsv")
 
 
+#: Model 6's answers as RDF: access, lives far, cannot travel, needs a coordinator, clear who to see.
+M6_ANSWERS = {
+    CKG.hasSpecialistCentreAccess: CKG.SpecialistCentreAccessYes,
+    CKG.livesNearSpecialistCentre: CKG.SpecialistCentreProximityNo,
+    CKG.canTravelToSpecialistCentre: CKG.TravelAbilityNo,
+    CKG.canCoordinateOwnCare: CKG.SelfCoordinationAbilityNo,
+    CKG.isClearWhoToSee: CKG.ClarityOfWhoToSeeYes,
+}
+
+
 @pytest.fixture(scope="session")
 def ontology() -> Graph:
     """The merged ontology as authored in ontology/ (read-only: copy before changing)."""
@@ -53,3 +63,12 @@ def umask() -> Iterator[Callable[[int], int]]:
     os.umask(previous)
     yield os.umask
     os.umask(previous)
+
+
+@pytest.fixture
+def ontology_copy(ontology: Graph) -> Graph:
+    """A copy of the merged ontology that a test may change."""
+    copy = Graph()
+    for triple in ontology:
+        copy.add(triple)
+    return copy

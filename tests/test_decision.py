@@ -156,11 +156,8 @@ BROKEN: dict[str, tuple[Callable[[Graph], None], str]] = {
 
 
 @pytest.fixture
-def copy(ontology: Graph) -> Graph:
-    graph = Graph()
-    for triple in ontology:
-        graph.add(triple)
-    return graph
+def copy(ontology_copy: Graph) -> Graph:
+    return ontology_copy
 
 
 def test_the_copy_compiles_as_the_ontology_does(copy: Graph, decision: DecisionModel) -> None:

@@ -19,6 +19,7 @@ from concord_kg.scenarios import (
     read_scenarios,
 )
 from concord_kg.tables import TableFormat
+from tests.conftest import M6_ANSWERS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -156,14 +157,7 @@ def test_no_rows_and_missing_columns_are_errors(decision: DecisionModel) -> None
 
 # --- RDF -----------------------------------------------------------------------------------------
 
-#: Model 6's answers as RDF: access, lives far, cannot travel, needs a coordinator, clear who to see.
-M6 = {
-    CKG.hasSpecialistCentreAccess: CKG.SpecialistCentreAccessYes,
-    CKG.livesNearSpecialistCentre: CKG.SpecialistCentreProximityNo,
-    CKG.canTravelToSpecialistCentre: CKG.TravelAbilityNo,
-    CKG.canCoordinateOwnCare: CKG.SelfCoordinationAbilityNo,
-    CKG.isClearWhoToSee: CKG.ClarityOfWhoToSeeYes,
-}
+M6 = M6_ANSWERS
 
 
 def _rdf(

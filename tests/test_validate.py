@@ -21,20 +21,14 @@ from concord_kg.validate import (
     validate_graph,
     validate_scenarios,
 )
+from tests.conftest import M6_ANSWERS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 #: Files ``validate`` cannot read, each with the exact error (tests/data/validate/invalid/*.expected).
 UNREADABLE = sorted(p for p in (DATA / "validate" / "invalid").iterdir() if p.suffix != ".expected")
 
-#: A complete scenario's answers (Model 6: access, lives far, cannot travel, needs a coordinator).
-M6 = {
-    CKG.hasSpecialistCentreAccess: CKG.SpecialistCentreAccessYes,
-    CKG.livesNearSpecialistCentre: CKG.SpecialistCentreProximityNo,
-    CKG.canTravelToSpecialistCentre: CKG.TravelAbilityNo,
-    CKG.canCoordinateOwnCare: CKG.SelfCoordinationAbilityNo,
-    CKG.isClearWhoToSee: CKG.ClarityOfWhoToSeeYes,
-}
+M6 = M6_ANSWERS
 S1 = URIRef("urn:scenario:1")
 
 

@@ -30,11 +30,8 @@ def shapes() -> Graph:
 
 
 @pytest.fixture
-def copy(graph: Graph) -> Graph:
-    duplicate = Graph()
-    for triple in graph:
-        duplicate.add(triple)
-    return duplicate
+def copy(ontology_copy: Graph) -> Graph:
+    return ontology_copy
 
 
 def _violations(data: Graph, shapes: Graph, shape: str) -> str:
