@@ -182,6 +182,16 @@ def start(command: list[str], ready_port: int, ready_path: str) -> tuple[subproc
     return process, time.perf_counter() - started
 
 
+def start_oxigraph_read_only(location: Path) -> tuple[subprocess.Popen, int]:
+    """Start the peer, ``oxigraph serve-read-only`` on ``location`` with the union default graph."""
+    port = free_port()
+    command = [str(BIN / "oxigraph"), "serve-read-only", "--location", str(location)]
+    process, _ = start(
+        [*command, "--bind", f"127.0.0.1:{port}", "--union-default-graph"], port, "/query?query=ASK%7B%7D"
+    )
+    return process, port
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -248,20 +258,7 @@ def main() -> None:
         finally:
             stop(process)
 
-        port = free_port()
-        process, _ = start(
-            [
-                str(BIN / "oxigraph"),
-                "serve-read-only",
-                "--location",
-                str(oxi),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--union-default-graph",
-            ],
-            port,
-            "/query?query=ASK%7B%7D",
-        )
+        process, port = start_oxigraph_read_only(oxi)
         try:
             results["oxigraph serve (disk)"] = drive(
                 port, "/query", args.items, args.seconds, args.concurrency

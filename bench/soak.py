@@ -25,7 +25,17 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from endpoint import BIN, free_port, generate, latency_summary, queries, run_threads, start, stop
+from endpoint import (
+    BIN,
+    free_port,
+    generate,
+    latency_summary,
+    queries,
+    run_threads,
+    start,
+    start_oxigraph_read_only,
+    stop,
+)
 
 
 def _slow_body(port: int, stop_at: float) -> None:
@@ -112,16 +122,7 @@ def main() -> None:
             )
         finally:
             stop(process)
-        port = free_port()
-        command = [
-            str(BIN / "oxigraph"),
-            "serve-read-only",
-            "--location",
-            str(oxi),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ]
-        process, _ = start([*command, "--union-default-graph"], port, "/query?query=ASK%7B%7D")
+        process, port = start_oxigraph_read_only(oxi)
         try:
             results["oxigraph serve"] = soak(
                 port, "/query", args.items, args.clients, args.seconds, args.slow
