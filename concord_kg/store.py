@@ -609,12 +609,11 @@ def open_store(
     endpoint: str | None = None,
     graph_store: str | None = None,
     timeout: float = 30.0,
-    read_only: bool = False,
 ) -> Store:
     """Open the embedded store at ``path`` (default ``.concord-kg/store``) or the endpoint at ``endpoint``."""
     if endpoint:
         return RemoteStore(endpoint, graph_store=graph_store, timeout=timeout)
-    return EmbeddedStore(path or DEFAULT_STORE_DIR, read_only=read_only)
+    return EmbeddedStore(path or DEFAULT_STORE_DIR)
 
 
 def _graph_name(batch: Batch) -> str:
