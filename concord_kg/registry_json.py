@@ -364,8 +364,3 @@ def read_phenopackets(
         Scenario(id=s, values=rows[s].values, line=rows[s].line, extra={ORPHACODE_COLUMN: code})
         for s, (code, _) in diseases.items()
     ]
-
-
-def _coded(answer: dict[str, Any]) -> str | None:
-    """Read a ``valueCoding`` answer's code as a yes/no spelling (``None`` if it is none)."""
-    return read_answer(str(answer["valueCoding"].get("code", "")))

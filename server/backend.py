@@ -89,6 +89,7 @@ class Backend:
         # Derived data has its own lock: building it must not wait for the store to open, nor block queries.
         self._derived_lock = threading.RLock()
         self._derived: dict[object, Any] = {}
+        self._building: dict[object, threading.RLock] = {}
         self._store: Store | None = None
         self._pool: Any = None
         self._writer: Any = None
@@ -209,10 +210,21 @@ class Backend:
 
     def _once(self, key: object, build: Callable[[], _T]) -> _T:
         """Return the value cached under ``key``, building it on first use (once, whatever the threads)."""
+        # One lock per key: a slow first build (the classifier, a harmoniser) blocks only the
+        # requests that need that value, never cache hits on the others.
         with self._derived_lock:
-            if key not in self._derived:
-                self._derived[key] = build()
-            value: _T = self._derived[key]
+            if key in self._derived:
+                found: _T = self._derived[key]
+                return found
+            lock = self._building.setdefault(key, threading.RLock())
+        with lock:
+            with self._derived_lock:
+                if key in self._derived:
+                    ready: _T = self._derived[key]
+                    return ready
+            value = build()  # builds may ask for other keys (the ontology) under their own locks
+            with self._derived_lock:
+                self._derived[key] = value
             return value
 
     def authored_ontology(self) -> Graph:
@@ -256,6 +268,7 @@ class Backend:
         """
         from concord_kg.harmonise import Harmoniser
 
+        domains = tuple(sorted(set(domains)))  # one harmoniser per set, however the form repeats or orders it
         return self._once(
             ("harmoniser", domains), lambda: Harmoniser(self.authored_ontology(), domains=domains)
         )

@@ -65,6 +65,16 @@ def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
 
 
 def _concord_error(exc: ConcordError) -> Response:
+    if type(exc) is StoreError:
+        # The store's own failure (a remote endpoint's error page, the store's folder): logged for the
+        # operator, never shown to a client. The pool's subclasses (timeout, busy) are ours to tell.
+        current_app.logger.warning("store error: %s", exc)
+        return problem(
+            503,
+            "Store error",
+            "The store failed or did not answer; the error was logged.",
+            type_=_TYPE_BASE + "store-error",
+        )
     name = type(exc).__name__
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
     extra: dict[str, object] = {"source": exc.source, "line": exc.line, "term": exc.term, "hint": exc.hint}

@@ -14,8 +14,9 @@
     list.replaceChildren();
     for (const hit of results) {
       const item = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = hit.href;  // built by the server (/term/ page), never from the IRI here
+      // A link only where the server gives one (a /term/ page or a web IRI), never built from the IRI here.
+      const link = document.createElement(hit.href ? "a" : "span");
+      if (hit.href) link.href = hit.href;
       if (hit.notation) {
         const notation = document.createElement("span");
         notation.className = "notation";

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask.testing import FlaskClient
 
+from concord_kg.server import create_app
 from tests.server.test_api import COLUMNS
+from tests.test_errors import ANSWERS, failing_endpoint  # noqa: F401 - fixture
 
 HEADER = ",".join(COLUMNS)
 PROBLEMS = "https://w3id.org/concord-kg/problems/"
@@ -35,3 +39,18 @@ def test_bad_rows_come_back_as_a_list(client: FlaskClient) -> None:
     assert response.status_code == 422
     problem = response.get_json()
     assert [(e["source"], e["line"]) for e in problem["errors"]] == [("request body", 2), ("request body", 3)]
+
+
+def test_a_remote_store_failure_shows_no_remote_detail(failing_endpoint: str, store_dir: Path) -> None:  # noqa: F811
+    """The endpoint's error page (stack traces, its paths) is logged, never sent to the client."""
+    app = create_app({"STORE_DIR": str(store_dir), "ENDPOINT": failing_endpoint + "/fail500/query"})
+    try:
+        response = app.test_client().get("/sparql", query_string={"query": "ASK {}"})
+    finally:
+        app.extensions["concord"].close()
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"] == PROBLEMS + "store-error"
+    assert ANSWERS["/fail500"][1] not in response.get_data(as_text=True)
+    assert failing_endpoint not in response.get_data(as_text=True)
+    assert "source" not in problem

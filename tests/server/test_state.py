@@ -122,6 +122,38 @@ def test_derived_data_is_built_once_across_threads(builds: Counter) -> None:
     assert builds == {"ontology": 1, "decision model": 1}
 
 
+def test_one_harmoniser_per_set_of_domains() -> None:
+    """A form that repeats or reorders domains reuses the harmoniser: the cache does not grow with it."""
+    backend = Backend({})
+    first = backend.harmoniser(("D1", "D3"))
+    assert backend.harmoniser(("D3", "D1", "D1")) is first
+    assert backend.harmoniser(("D1",)) is not first
+
+
+def test_a_slow_build_does_not_block_values_already_built() -> None:
+    backend = Backend({})
+    backend._once("ready", lambda: "built")
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(10)
+        return "slow"
+
+    builder = threading.Thread(target=backend._once, args=("slow", slow))
+    builder.start()
+    try:
+        assert started.wait(10)
+        answers: list[str] = []
+        reader = threading.Thread(target=lambda: answers.append(backend._once("ready", lambda: "rebuilt")))
+        reader.start()
+        reader.join(5)
+        assert answers == ["built"]  # answered while the other key is still building
+    finally:
+        release.set()
+        builder.join(10)
+
+
 def test_saved_queries_are_read_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     import concord_kg.saved_queries as saved_queries
 
