@@ -15,6 +15,8 @@ from concord_kg.decision import DecisionModel, load_decision_model
 from concord_kg.ontology import CKG, load_ontology
 
 DATA = Path(__file__).parent / "data"
+#: The command-line script installed in this environment: what a user runs.
+SCRIPT = Path(sys.executable).with_name("concord-kg")
 
 
 def read_tsv(name: str) -> list[dict[str, str]]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(sys.executable).with_name("concord-kg")
+from tests.conftest import SCRIPT
+
 EXAMPLES = Path(__file__).parents[2] / "examples"
 #: Scenario tables classify must refuse, with the errors they give (tests/data/scenarios/README.md).
 BAD_TABLES = Path(__file__).parents[1] / "data" / "scenarios" / "invalid"

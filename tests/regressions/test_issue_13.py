@@ -30,6 +30,7 @@ from concord_kg.cli import main
 from concord_kg.errors import MAX_LISTED_ERRORS, InputErrors
 from concord_kg.files import write_atomic
 from concord_kg.ontology import CKG, load_ontology
+from tests.conftest import SCRIPT
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -419,9 +420,8 @@ def test_serve_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        script = str(Path(sys.executable).with_name("concord-kg"))
         result = subprocess.run(
-            [script, "serve", "--port", str(port), "--store", str(tmp_path / "store")],
+            [str(SCRIPT), "serve", "--port", str(port), "--store", str(tmp_path / "store")],
             capture_output=True,
             text=True,
             timeout=300,

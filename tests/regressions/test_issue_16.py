@@ -24,12 +24,12 @@ from concord_kg.server.pool import WorkerDied, WorkerPool
 from concord_kg.server.results import Job
 from concord_kg.server.settings import SETTINGS, SettingError, resolve
 from concord_kg.store import EmbeddedStore, data_graph
+from tests.conftest import SCRIPT
 from tests.server.conftest import SLOW_QUERY, Listener
 from tests.server.test_live import fetch, query_url
 
 TOKEN = "a-test-token-of-16+"  # noqa: S105 - a test secret
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-SCRIPT = str(Path(sys.executable).with_name("concord-kg"))
 
 
 def disguises(target: str) -> list[str]:

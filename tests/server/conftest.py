@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from concord_kg.server import create_app
 from concord_kg.store import EmbeddedStore, ensure_ontology
+from tests.conftest import SCRIPT
 
 #: A query that enumerates ~10^11 combinations: it runs for minutes unless stopped.
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -81,15 +82,19 @@ def wait_for(url: str, *, timeout: float = 30.0) -> None:
             time.sleep(0.1)
 
 
-def launch_serve(*options: str) -> tuple[subprocess.Popen[str], str]:
+def launch_serve(*options: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
     """Start the installed ``concord-kg serve`` on a free port of 127.0.0.1; return it and its base URL.
 
     Returns once the server says it serves and ``/health`` answers; a server that exits first is an error.
+
+    :param env: variables added to this process's environment (e.g. ``CONCORD_UPDATE_TOKEN``).
     """
     port = free_port()
-    script = Path(sys.executable).with_name("concord-kg")
-    command = [str(script), "serve", "--port", str(port), *options]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    command = [str(SCRIPT), "serve", "--port", str(port), *options]
+    environment = {**os.environ, **(env or {})}
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment
+    )
     assert process.stderr is not None
     for line in process.stderr:
         if "serving at" in line:

@@ -16,6 +16,7 @@ from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
+from tests.conftest import SCRIPT
 from tests.server.conftest import SLOW_QUERY, Listener
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -230,15 +231,13 @@ def test_data_loaded_while_the_server_runs_becomes_visible(
     In memory mode new workers copy the new data while the old ones keep answering.
     """
     import subprocess
-    import sys
 
     store = tmp_path / "shared-store"
     base = start_server("--store-mode", mode, store=store)
     assert json.loads(fetch(base + "/health")[2])["store_mode"] == mode
     examples = Path(__file__).parents[2] / "examples" / "scenarios.csv"
-    script = Path(sys.executable).with_name("concord-kg")
     subprocess.run(
-        [str(script), "load", "--store", str(store), str(examples)], check=True, capture_output=True
+        [str(SCRIPT), "load", "--store", str(store), str(examples)], check=True, capture_output=True
     )
     query = (
         "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/concord-kg/graph/data/scenarios> "

@@ -14,6 +14,7 @@ from SPARQLWrapper import JSON, SPARQLWrapper
 
 from concord_kg.errors import QueryError, StoreError
 from concord_kg.store import ONTOLOGY_GRAPH, RemoteStore, data_graph, ensure_ontology
+from tests.conftest import SCRIPT
 from tests.server.conftest import Listener, free_port, wait_for
 from tests.server.test_live import fetch, query_url
 
@@ -65,9 +66,8 @@ def test_remote_store_loads_ontology_once(oxigraph: str) -> None:
 def test_load_command_with_endpoint(oxigraph: str, tmp_path: Path) -> None:
     data = tmp_path / "extra.ttl"
     data.write_text("<urn:a> <urn:b> <urn:c> .\n", encoding="utf-8")
-    script = Path(sys.executable).with_name("concord-kg")
     result = subprocess.run(
-        [str(script), "load", str(data), "--endpoint", oxigraph], capture_output=True, text=True, check=False
+        [str(SCRIPT), "load", str(data), "--endpoint", oxigraph], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     store = RemoteStore(oxigraph)

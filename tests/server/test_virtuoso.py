@@ -16,7 +16,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -25,12 +24,12 @@ from pathlib import Path
 import pytest
 
 from concord_kg.saved_queries import list_saved_queries, load_saved_query
+from tests.conftest import SCRIPT
 from tests.server.conftest import SLOW_QUERY, Listener, free_port, launch_serve, wait_for
 from tests.server.test_live import fetch, query_url
 
 DATA = Path(__file__).parents[1] / "data" / "virtuoso"
 EXAMPLES = Path(__file__).parents[2] / "examples"
-SCRIPT = Path(sys.executable).with_name("concord-kg")
 #: Saved queries Virtuoso answers differently, with what is known (xfail(strict=True): a fix shows up).
 VIRTUOSO_DIFFERS = {}
 SAVED = [

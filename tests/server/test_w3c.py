@@ -10,17 +10,15 @@ passing fails the run, so the list stays true.
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import free_port, wait_for
+from tests.server.conftest import free_port, launch_serve, wait_for
 from tests.server.w3c_suite import EVALUATION_SUITES, ROOT, SYNTAX_SUITES, Server, read_cases, run_case
 
 SERVERS = ("concord-kg", "oxigraph")
@@ -40,42 +38,21 @@ EXPECTED_FAILURES = _expected_failures()
 TOKEN = "w3c-test-token-0123456789"  # noqa: S105 - a throwaway secret for a local server
 
 
-def _start(command: list[str], ready: str) -> subprocess.Popen:
-    environment = {**os.environ, "CONCORD_UPDATE_TOKEN": TOKEN}
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment
-    )
-    for line in process.stderr:  # type: ignore[union-attr]
-        if ready in line:
-            break
-    else:
-        raise RuntimeError(f"{command[0]} did not start (exit {process.wait()})")
-    threading.Thread(target=process.stderr.read, daemon=True).start()  # type: ignore[union-attr]
-    return process
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory, template_store: Path) -> Iterator[dict[str, Server]]:
     """Start both servers once for the module; their data is replaced by each evaluation test."""
     store = tmp_path_factory.mktemp("w3c") / "store"
     shutil.copytree(template_store, store)
-    ours_port, oxigraph_port = free_port(), free_port()
-    script = Path(sys.executable).with_name("concord-kg")
-    ours = _start(
-        [
-            str(script),
-            "serve",
-            "--port",
-            str(ours_port),
-            "--store",
-            str(store),
-            "--allow-update",
-            "--workers",
-            "1",
-            "--query-timeout",
-            "10",
-        ],
-        "serving at",
+    oxigraph_port = free_port()
+    ours, base = launch_serve(
+        "--store",
+        str(store),
+        "--allow-update",
+        "--workers",
+        "1",
+        "--query-timeout",
+        "10",
+        env={"CONCORD_UPDATE_TOKEN": TOKEN},
     )
     oxigraph = subprocess.Popen(
         [str(Path(sys.executable).with_name("oxigraph")), "serve", "--bind", f"127.0.0.1:{oxigraph_port}"],
@@ -83,12 +60,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory, template_store: Path) -> I
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(f"http://127.0.0.1:{ours_port}/health")
         wait_for(f"http://127.0.0.1:{oxigraph_port}/")
         found = {
-            "concord-kg": Server(
-                f"http://127.0.0.1:{ours_port}/sparql", f"http://127.0.0.1:{ours_port}/sparql", token=TOKEN
-            ),
+            "concord-kg": Server(f"{base}/sparql", f"{base}/sparql", token=TOKEN),
             "oxigraph": Server(
                 f"http://127.0.0.1:{oxigraph_port}/query", f"http://127.0.0.1:{oxigraph_port}/update"
             ),
