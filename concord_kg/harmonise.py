@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any, Literal, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -49,6 +49,9 @@ from concord_kg.harmonised import count_column, iter_rows, write_harmonised
 from concord_kg.mappings import Reviewed, review_key, write_sssom
 from concord_kg.ontology import CKG, Term, load_ontology, term_info
 from concord_kg.semantic import Embedder
+
+if TYPE_CHECKING:
+    from concord_kg.cues import CueRule, Cues
 
 __all__ = [
     "MatchType",
@@ -68,7 +71,7 @@ __all__ = [
     "CSV_COLUMNS",
 ]
 
-MatchType = Literal["exact", "synonym", "fuzzy", "semantic", "reviewed", "none"]
+MatchType = Literal["exact", "synonym", "cue", "fuzzy", "semantic", "reviewed", "none"]
 TableFormat = Literal["csv", "json"]
 
 #: Columns of the mapping table.
@@ -98,6 +101,17 @@ NARROWER_LAG = 0.1
 
 #: Values matched per batch (bounds the value × term and value × label matrices).
 _BATCH = 4096
+
+#: Confidence of a match named by the curator's cue rules (:mod:`concord_kg.cues`).
+CUE_CONFIDENCE = 0.85
+#: A cue-named term is not taken when an out-of-domain wording is this much nearer the value.
+CUE_VOID_LEAD = 0.15
+#: ... nor when a term outside its family (its parent's sub-tree) is this much nearer.
+CUE_OUTSIDE_LAG = 0.2
+#: ... nor when its meaning score is below this.
+CUE_MEANING_FLOOR = 0.1
+#: When rules name several unrelated terms, the nearest in meaning must lead the next by this much.
+CUE_TIE_MARGIN = 0.05
 
 #: Confidence given to each kind of match (fuzzy scores are scaled into ``[0.7, 0.9]``).
 CONFIDENCE = {"exact": 1.0, "synonym": 0.95}
@@ -324,7 +338,9 @@ class Harmonisation:
         lines = [
             f"{self.source}: column {self.column}: {len(self.matches)} distinct value(s) in {rows} row(s); "
             f"mapped {len(self.mapped)} ({mapped_rows} rows: "
-            + ", ".join(f"{k} {kinds[k]}" for k in ("exact", "synonym", "fuzzy", "semantic", "reviewed"))
+            + ", ".join(
+                f"{k} {kinds[k]}" for k in ("exact", "synonym", "cue", "fuzzy", "semantic", "reviewed")
+            )
             + f"), unmapped {len(self.unmapped)} ({rows - mapped_rows} rows)"
         ]
         if self.unmapped:
@@ -600,6 +616,11 @@ class Harmoniser:
                 entry.field,
                 alternatives,
             )
+        cued = self._cued(key, banned, scores, ranked, void)
+        if cued is not None:
+            term, rule = cued
+            wording = " ".join(sorted(rule.requires))
+            return Match(value, term, CUE_CONFIDENCE, "cue", count, wording, "", alternatives)
         found = self._fuzzy(key, similarity) or self._contained(key)
         if found is not None and str(found[0].term.iri) not in banned:
             lexical, confidence = found
@@ -638,6 +659,51 @@ class Harmoniser:
             confidence = semantic_confidence(best.score, best.score - rival)
             return Match(value, best.term, confidence, "semantic", count, alternatives=alternatives)
         return Match(value, None, 0.0, "none", count, alternatives=alternatives)
+
+    def _cued(
+        self, key: str, banned: set[str], scores: np.ndarray | None, ranked: list[Candidate], void: float
+    ) -> tuple[Term, CueRule] | None:
+        """Return the term the curator's cue rules name for a value, with the rule, if its meaning allows.
+
+        When the rules name several unrelated terms, the one the meaning stage scores clearly highest is
+        taken. The meaning stage can still veto: a value much nearer an out-of-domain wording than the
+        term ("Contact number"), or a term outside the named term's family far ahead of it ("Coordinates
+        (GPS)" is about coordinates, not a GP), leaves the value to the other stages.
+        """
+        named = {
+            self._by_notation[n]: rule
+            for n, rule in self._cues.named(key).items()
+            if n in self._by_notation and str(self._by_notation[n].iri) not in banned
+        }
+        if not named:
+            return None
+        if scores is None:
+            return next(iter(named.items())) if len(named) == 1 else None
+        meaning = {t: float(scores[self._position[t.iri]]) for t in named}
+        order = sorted(named, key=meaning.__getitem__, reverse=True)
+        term = order[0]
+        if len(order) > 1 and meaning[term] - meaning[order[1]] < CUE_TIE_MARGIN:
+            return None
+        # Siblings are what the cues tell apart, so only a term outside the family can outvote them.
+        family = term.notation.rsplit(".", 1)[0] if term.notation and "." in term.notation else term.notation
+        outside = max((c.score for c in ranked if not _within(c.term.notation, [family or ""])), default=-1.0)
+        if (
+            meaning[term] < CUE_MEANING_FLOOR
+            or void - meaning[term] > CUE_VOID_LEAD
+            or outside - meaning[term] > CUE_OUTSIDE_LAG
+        ):
+            return None
+        return term, named[term]
+
+    @cached_property
+    def _cues(self) -> Cues:
+        from concord_kg.cues import load_cues
+
+        return load_cues().restricted(t.notation for t in self.terms if t.notation)
+
+    @cached_property
+    def _by_notation(self) -> dict[str, Term]:
+        return {t.notation: t for t in self.terms if t.notation}
 
     def _says_absent(self, term: Term, negations: np.ndarray | None) -> bool:
         """Tell whether the text of ``term`` nearest to the value is negated (else: whether its labels are).

@@ -227,7 +227,7 @@ def write_sssom(
             continue
         elif match.match_type in {"exact", "synonym"}:
             row = _row(match, base=base, predicate="skos:exactMatch", justification=LEXICAL)
-        elif match.match_type == "fuzzy":
+        elif match.match_type in {"fuzzy", "cue"}:
             row = _row(match, base=base, predicate="skos:closeMatch", justification=LEXICAL)
         else:
             row = _row(match, base=base, predicate="skos:closeMatch", justification=SEMANTIC)

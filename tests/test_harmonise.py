@@ -193,7 +193,7 @@ def test_sssom_output_parses_and_validates_with_the_sssom_package(tmp_path):
     assert set(df["mapping_justification"]) == {"semapv:LexicalMatching"}
     kinds = {m.value: m.match_type for m in result.mapped}
     for _, row in df.iterrows():
-        expected = "skos:closeMatch" if kinds[row["subject_label"]] == "fuzzy" else "skos:exactMatch"
+        expected = "skos:closeMatch" if kinds[row["subject_label"]] in {"fuzzy", "cue"} else "skos:exactMatch"
         assert row["predicate_id"] == expected
         assert 0 < float(row["confidence"]) <= 1
     validate(msdf, fail_on_error=True)
@@ -224,7 +224,8 @@ def test_cli_summary_on_stderr_and_fail_under(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert ok.stderr.splitlines()[0] == (
         f"{DATASET}: column who_coordinates_your_care: 18 distinct value(s) in 20 row(s); "
-        "mapped 15 (17 rows: exact 2, synonym 11, fuzzy 2, semantic 0, reviewed 0), unmapped 3 (3 rows)"
+        "mapped 15 (17 rows: exact 2, synonym 11, cue 1, fuzzy 1, semantic 0, reviewed 0), "
+        "unmapped 3 (3 rows)"
     )
     assert "'Chest pain'" in ok.stderr
     failing = CliRunner().invoke(main, [*args, "--fail-under", "0.9"])

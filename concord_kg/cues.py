@@ -1,0 +1,136 @@
+"""A curator's cue rules: which taxonomy option a value names, read from the concepts its words carry.
+
+Static embeddings blur the words that tell sibling options apart ("full" and "some" access to records,
+"regular" and "on demand" appointments, a nurse and a doctor who coordinates). A curator reads them
+first. The rules in ``concord_kg/exemplars/`` (see its README) write that reading down:
+
+- ``concepts.csv`` (``concept,phrases``): a concept is a set of phrases, ``|``-separated; a value
+  carries the concept when one phrase occurs in its words (both sides through
+  :func:`concord_kg.harmonise.normalise`, so spellings, plurals and abbreviations meet).
+- ``rules.csv`` (``notation,requires,forbids``): the option is named when the value carries every
+  required concept and no forbidden one. Several rows for one notation are alternatives.
+
+A value whose words negate (:data:`NEGATION`) fires only rules that require a negation, so "no full
+access" is not full access. A value that carries the ``identifier`` concept (a number, a date, a
+name) fires no rule. When rules of several options fire, a rule whose required concepts include all
+of another's wins ("video and face to face" is the combination, not face-to-face), and a term beats
+its ancestors. Options still left side by side are weighed by the meaning stage.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+__all__ = ["CueRule", "Cues", "load_cues", "parse_cues", "NEGATION", "BLOCKING"]
+
+#: The concept a value carries when its words negate (see ``harmonise._NEGATIONS``); it is computed,
+#: not listed in ``concepts.csv``.
+NEGATION = "negation"
+#: Concepts that name "somebody or nothing is absent": rules requiring them may fire on a negated value.
+_NEGATIVE = frozenset({NEGATION, "nobody"})
+#: A value carrying this concept (identifiers, numbers, dates, names) fires no rule.
+BLOCKING = "identifier"
+
+
+@dataclass(frozen=True)
+class CueRule:
+    """One row of ``rules.csv``: the notation named when ``requires`` are all carried and no ``forbids``."""
+
+    notation: str
+    requires: frozenset[str]
+    forbids: frozenset[str]
+
+    def fires(self, carried: frozenset[str]) -> bool:
+        """Tell whether a value carrying these concepts satisfies the rule."""
+        if NEGATION in carried and not self.requires & _NEGATIVE:
+            return False
+        return self.requires <= carried and not self.forbids & carried
+
+
+class Cues:
+    """The compiled concepts and rules, restricted to some notations."""
+
+    def __init__(
+        self,
+        phrases: dict[str, list[tuple[str, ...]]],
+        rules: Iterable[CueRule],
+        negated: Callable[[str], bool],
+    ) -> None:
+        self.phrases = phrases
+        self.rules = tuple(rules)
+        self._negated = negated
+        self._longest = max((len(p) for ps in phrases.values() for p in ps), default=1)
+        self._by_words: dict[tuple[str, ...], set[str]] = {}
+        for concept, spans in phrases.items():
+            for span in spans:
+                self._by_words.setdefault(span, set()).add(concept)
+
+    def restricted(self, notations: Iterable[str]) -> Cues:
+        """Return the cues whose rules name one of these notations (the candidate terms)."""
+        keep = set(notations)
+        return Cues(self.phrases, (r for r in self.rules if r.notation in keep), self._negated)
+
+    def concepts(self, key: str) -> frozenset[str]:
+        """Return the concepts a normalised value carries."""
+        words = key.split()
+        found: set[str] = set()
+        for start in range(len(words)):
+            for size in range(1, min(self._longest, len(words) - start) + 1):
+                found |= self._by_words.get(tuple(words[start : start + size]), set())
+        if self._negated(key):
+            found.add(NEGATION)
+        return frozenset(found)
+
+    def named(self, key: str) -> dict[str, CueRule]:
+        """Return the notations the rules name for a normalised value, each with a rule that named it.
+
+        Usually one; several when rules of unrelated options fire (the caller weighs them by meaning).
+        """
+        carried = self.concepts(key)
+        if BLOCKING in carried:
+            return {}
+        fired = [r for r in self.rules if r.fires(carried)]
+        # A rule that asks for more (all of another's concepts and some) is the more specific reading.
+        kept = [r for r in fired if not any(r.requires < o.requires for o in fired)]
+        named = {r.notation: r for r in reversed(kept)}  # the first row of a notation speaks for it
+        return {n: r for n, r in named.items() if not any(o.startswith(n + ".") for o in named)}
+
+
+def _text(name: str) -> str:
+    return (files("concord_kg") / "exemplars" / name).read_text(encoding="utf-8")
+
+
+@cache
+def load_cues() -> Cues:
+    """Read ``concepts.csv`` and ``rules.csv`` from the package and compile them."""
+    return parse_cues(_text("concepts.csv"), _text("rules.csv"))
+
+
+def parse_cues(concepts: str, rules: str) -> Cues:
+    """Compile the text of a concepts table and a rules table (the CSV forms described above).
+
+    :raises ValueError: a rule names an undefined concept or requires none (``rules.csv:LINE: ...``).
+    """
+    from concord_kg.harmonise import _negated, normalise
+
+    phrases: dict[str, list[tuple[str, ...]]] = {}
+    for row in csv.DictReader(io.StringIO(concepts)):
+        spans = {tuple(normalise(p).split()) for p in row["phrases"].split("|")}
+        phrases[row["concept"].strip()] = sorted(s for s in spans if s)
+    known = set(phrases) | {NEGATION}
+    compiled = []
+    for line, row in enumerate(csv.DictReader(io.StringIO(rules)), start=2):
+        requires = frozenset((row["requires"] or "").split())
+        forbids = frozenset((row["forbids"] or "").split())
+        unknown = sorted((requires | forbids) - known)
+        if unknown:
+            raise ValueError(f"rules.csv:{line}: unknown concept(s): {', '.join(unknown)}")
+        if not requires:
+            raise ValueError(f"rules.csv:{line}: the rule requires no concept")
+        compiled.append(CueRule(row["notation"].strip(), requires, forbids))
+    return Cues(phrases, compiled, _negated)

@@ -1,0 +1,78 @@
+"""The curator's cue rules (concord_kg/exemplars/concepts.csv, rules.csv) and how the matcher uses them."""
+
+from __future__ import annotations
+
+import pytest
+
+from concord_kg.cues import load_cues, parse_cues
+from concord_kg.harmonise import Harmoniser, normalise
+
+
+@pytest.fixture(scope="module")
+def harmoniser() -> Harmoniser:
+    return Harmoniser()
+
+
+def named(value: str) -> set[str]:
+    return set(load_cues().named(normalise(value)))
+
+
+def test_every_rule_names_a_taxonomy_term_and_every_concept_has_phrases(harmoniser):
+    cues = load_cues()
+    known = {t.notation for t in harmoniser.all_terms}
+    assert {r.notation for r in cues.rules} <= known
+    assert all(cues.phrases.values()), [c for c, p in cues.phrases.items() if not p]
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ("notation,requires,forbids\nD4.1,regular odd,\n", "rules.csv:2: unknown concept(s): odd"),
+        (
+            "notation,requires,forbids\nD4.1,regular,\nD4.2,,regular\n",
+            "rules.csv:3: the rule requires no concept",
+        ),
+    ],
+)
+def test_a_broken_rules_table_names_its_line(rules, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_cues("concept,phrases\nregular,regular|routine\n", rules)
+
+
+@pytest.mark.parametrize(
+    ("value", "notation"),
+    [
+        ("Video and face to face", "D6.2.4"),  # both modes: the combination, not either one
+        ("Routine reviews, plus appointments when needed", "D4.3"),
+        ("Staff only see the parts of the record relevant to them", "D5.2.2"),
+        ("Patients can read everything in their record", "D5.1.1"),
+    ],
+)
+def test_the_more_specific_reading_wins(value, notation):
+    assert named(value) == {notation}
+
+
+def test_a_negated_value_fires_only_rules_that_ask_for_a_negation():
+    assert "D5.1.1" not in named("Patients have no access to all of their records")
+    assert named("The professionals involved do not work together") == {"D2.3.1"}
+
+
+def test_an_identifier_fires_no_rule():
+    assert named("Contact number") == set()
+    assert named("Contact person") == {"D3.1.2"}
+
+
+def test_cue_matches_respect_domains_and_reviewed_refusals(harmoniser):
+    assert harmoniser.match("Doctors and nurses talk to each other").term.notation == "D2.2.2"
+    scoped = Harmoniser(harmoniser.graph, domains=["D3"]).match("Doctors and nurses talk to each other")
+    assert scoped.term is None or scoped.term.notation.startswith("D3.")
+    iri = str(harmoniser.match("Doctors and nurses talk to each other").term.iri)
+    refused = harmoniser.match("Doctors and nurses talk to each other", exclude=[iri])
+    assert refused.term is None or str(refused.term.iri) != iri
+
+
+def test_a_cue_match_is_sure_but_below_a_label(harmoniser):
+    match = harmoniser.match("I can read all of my notes whenever I like")
+    assert (match.term.notation, match.match_type) == ("D5.1.1", "cue")
+    assert 0.8 <= match.confidence < 0.95
+    assert match.matched  # the concepts that named it, shown in SSSOM match_string
