@@ -10,9 +10,9 @@ first. The rules in ``concord_kg/exemplars/`` (see its README) write that readin
 - ``rules.csv`` (``notation,requires,forbids``): the option is named when the value carries every
   required concept and no forbidden one. Several rows for one notation are alternatives.
 
-A value whose words negate (:data:`NEGATION`) fires only rules that require a negation, so "no full
-access" is not full access. A value that carries the ``identifier`` concept (a number, a date, a
-name) fires no rule. When rules of several options fire, a rule whose required concepts include all
+A negation (:data:`NEGATION`) covers its clause: a concept said in a negated clause fires only rules
+that require a negation, so "no full access" is not full access. A short value that carries the
+``identifier`` concept (a number, a date, an address) is a field name and fires no rule. When rules of several options fire, a rule whose required concepts include all
 of another's wins ("video and face to face" is the combination, not face-to-face), and a term beats
 its ancestors. Options still left side by side are weighed by the meaning stage.
 """
@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-__all__ = ["CueRule", "Cues", "load_cues", "parse_cues", "NEGATION", "BLOCKING"]
+__all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION", "BLOCKING"]
 
 #: The concept a value carries when its words negate (see ``harmonise._NEGATIONS``); it is computed,
 #: not listed in ``concepts.csv``.
@@ -37,6 +38,23 @@ _NEGATIVE = frozenset({NEGATION, "nobody"})
 BLOCKING = "identifier"
 
 
+#: Where a clause ends: a negation ("not", "never") covers its own clause only.
+_CLAUSE_BREAK = re.compile(
+    r"[,;.!?()\[\]]|\s[-\u2013\u2014]\s|\b(?:but|whereas|although|though|except|so|because|since)\b", re.I
+)
+#: A value of at most this many words that carries the blocking concept is a field name ("Contact number").
+_SHORT = 4
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The concepts a value carries: all of them, and those carried by a clause without a negation."""
+
+    carried: frozenset[str]
+    affirmed: frozenset[str]
+    words: int
+
+
 @dataclass(frozen=True)
 class CueRule:
     """One row of ``rules.csv``: the notation named when ``requires`` are all carried and no ``forbids``."""
@@ -45,11 +63,20 @@ class CueRule:
     requires: frozenset[str]
     forbids: frozenset[str]
 
-    def fires(self, carried: frozenset[str]) -> bool:
-        """Tell whether a value carrying these concepts satisfies the rule."""
-        if NEGATION in carried and not self.requires & _NEGATIVE:
+    def fires(self, reading: Reading) -> bool:
+        """Tell whether a value read so satisfies the rule.
+
+        A rule that requires a negation needs one of its other concepts in a negated clause; any other
+        rule needs each of its concepts in a clause that is not negated ("they liaise with each other
+        but not with the consultants" still liaise).
+        """
+        carried = reading.carried
+        if not self.requires <= carried or self.forbids & carried:
             return False
-        return self.requires <= carried and not self.forbids & carried
+        plain = self.requires - _NEGATIVE
+        if self.requires & _NEGATIVE:
+            return not plain or not plain <= reading.affirmed
+        return plain <= reading.affirmed
 
 
 class Cues:
@@ -59,44 +86,71 @@ class Cues:
         self,
         phrases: dict[str, list[tuple[str, ...]]],
         rules: Iterable[CueRule],
+        normalise: Callable[[str], str],
         negated: Callable[[str], bool],
     ) -> None:
         self.phrases = phrases
         self.rules = tuple(rules)
+        self._normalise = normalise
         self._negated = negated
         self._longest = max((len(p) for ps in phrases.values() for p in ps), default=1)
         self._by_words: dict[tuple[str, ...], set[str]] = {}
         for concept, spans in phrases.items():
             for span in spans:
                 self._by_words.setdefault(span, set()).add(concept)
+        # Each rule filed under one concept it requires: a value is checked only against rules it can fire.
+        self._by_concept: dict[str, list[CueRule]] = {}
+        for rule in self.rules:
+            self._by_concept.setdefault(min(rule.requires), []).append(rule)
 
     def restricted(self, notations: Iterable[str]) -> Cues:
         """Return the cues whose rules name one of these notations (the candidate terms)."""
         keep = set(notations)
-        return Cues(self.phrases, (r for r in self.rules if r.notation in keep), self._negated)
+        return Cues(self.phrases, (r for r in self.rules if r.notation in keep), self._normalise, self._negated)
 
     def concepts(self, key: str) -> frozenset[str]:
-        """Return the concepts a normalised value carries."""
+        """Return the concepts a normalised text carries (with :data:`NEGATION` if its words negate)."""
         words = key.split()
         found: set[str] = set()
-        for start in range(len(words)):
-            for size in range(1, min(self._longest, len(words) - start) + 1):
-                found |= self._by_words.get(tuple(words[start : start + size]), set())
+        start = 0
+        while start < len(words):  # longest phrase first, without overlap: "video call" is no phone call
+            for size in range(min(self._longest, len(words) - start), 0, -1):
+                concepts = self._by_words.get(tuple(words[start : start + size]))
+                if concepts:
+                    found |= concepts
+                    start += size
+                    break
+            else:
+                start += 1
         if self._negated(key):
             found.add(NEGATION)
         return frozenset(found)
 
-    def named(self, key: str) -> dict[str, CueRule]:
-        """Return the notations the rules name for a normalised value, each with a rule that named it.
+    def read(self, value: str) -> Reading:
+        """Return the concepts a value carries, clause by clause."""
+        carried: set[str] = set()
+        affirmed: set[str] = set()
+        words = 0
+        for clause in _CLAUSE_BREAK.split(value):
+            key = self._normalise(clause)
+            found = self.concepts(key)
+            words += len(key.split())
+            carried |= found
+            if NEGATION not in found:
+                affirmed |= found
+        return Reading(frozenset(carried), frozenset(affirmed), words)
+
+    def named(self, value: str) -> dict[str, CueRule]:
+        """Return the notations the rules name for a value, each with a rule that named it.
 
         Usually one; several when rules of unrelated options fire (the caller weighs them by meaning).
         """
-        carried = self.concepts(key)
-        if BLOCKING in carried:
+        reading = self.read(value)
+        if BLOCKING in reading.carried and reading.words <= _SHORT:
             return {}
-        fired = [r for r in self.rules if r.fires(carried)]
+        fired = {r for c in reading.carried for r in self._by_concept.get(c, ()) if r.fires(reading)}
         # A rule that asks for more (all of another's concepts and some) is the more specific reading.
-        kept = [r for r in fired if not any(r.requires < o.requires for o in fired)]
+        kept = [r for r in self.rules if r in fired and not any(r.requires < o.requires for o in fired)]
         named = {r.notation: r for r in reversed(kept)}  # the first row of a notation speaks for it
         return {n: r for n, r in named.items() if not any(o.startswith(n + ".") for o in named)}
 
@@ -133,4 +187,4 @@ def parse_cues(concepts: str, rules: str) -> Cues:
         if not requires:
             raise ValueError(f"rules.csv:{line}: the rule requires no concept")
         compiled.append(CueRule(row["notation"].strip(), requires, forbids))
-    return Cues(phrases, compiled, _negated)
+    return Cues(phrases, compiled, normalise, _negated)

@@ -136,7 +136,28 @@ ABBREVIATIONS = {
     "tel": "telephone",
     "phone": "telephone",
     "docs": "document",
+    "pt": "patient",
+    "pts": "patient",
+    "hcp": "healthcare professional",
+    "hcps": "healthcare professional",
+    "pcp": "primary care physician",
+    "pcps": "primary care physician",
+    "spoc": "single point of contact",
+    "pifu": "patient initiated follow up",
+    "prn": "as needed",
+    "paeds": "paediatric",
+    "peds": "paediatric",
 }
+#: Clinical shorthand written with a slash, expanded before punctuation is dropped: ``f/u`` (follow-up),
+#: ``r/v`` (review), ``t/c`` (telephone consultation), ``w/`` (with); ``6/12`` is "in six months" and
+#: ``2/52`` "in two weeks" (an interval, so a regular review), unless part of a date.
+_SHORTHAND = (
+    (re.compile(r"\bf/u\b"), " follow up "),
+    (re.compile(r"\br/v\b"), " review "),
+    (re.compile(r"\bt/c\b"), " telephone consultation "),
+    (re.compile(r"\bw/(?=\s|$)"), " with "),
+    (re.compile(r"(?<![\d/])\d{1,2}/(12|52)(?![\d/])"), " interval of months "),
+)
 #: American spellings (and spelling variants) mapped to the British spelling the ontology uses.
 SPELLINGS = {
     "center": "centre",
@@ -203,11 +224,15 @@ def normalise(text: str) -> str:
     'paediatric centre'
     >>> normalise("Our G.P.")
     'general practitioner'
+    >>> normalise("Pt f/u 6/12")
+    'patient follow up interval of month'
     """
     # Dotted abbreviations (G.P., M.D.T.) are written as one word before punctuation is dropped.
     text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    text = text.replace("&", " and ").replace("n't", " not").replace("'s", "")
+    for pattern, meaning in _SHORTHAND:
+        text = pattern.sub(meaning, text)
+    text = text.replace("&", " and ").replace("+", " and ").replace("n't", " not").replace("'s", "")
     words = re.findall(r"[a-z0-9]+", text)
     joined: list[str] = []
     for word in words:
@@ -242,12 +267,13 @@ def _singular(word: str) -> str:
     return word
 
 
-def _is_null(key: str, raw: str) -> bool:
+def _is_null(key: str) -> bool:
     """Values that say nothing: no answer, numbers, dates, codes with digits, a single letter."""
     if key in _NULL_VALUES or not re.search(r"[a-z]{2}", key):
         return True
-    letters = sum(map(str.isalpha, raw))
-    digits = sum(map(str.isdigit, raw))
+    # Counted on the key, where clinical shorthand ("6/12 r/v") is already spelt out.
+    letters = sum(map(str.isalpha, key))
+    digits = sum(map(str.isdigit, key))
     return digits >= 2 and digits >= letters / 2
 
 
@@ -519,7 +545,7 @@ class Harmoniser:
         """
         exclude = exclude or {}
         keys = [normalise(v) for v, _ in counted]
-        live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i], v)]
+        live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i])]
         out = [Match(v, None, 0.0, "none", c) for v, c in counted]
         for start in range(0, len(live), _BATCH):
             block = live[start : start + _BATCH]
@@ -616,7 +642,7 @@ class Harmoniser:
                 entry.field,
                 alternatives,
             )
-        cued = self._cued(key, banned, scores, ranked, void)
+        cued = self._cued(value, key, banned, scores, ranked, void)
         if cued is not None:
             term, rule = cued
             wording = " ".join(sorted(rule.requires))
@@ -651,7 +677,8 @@ class Harmoniser:
         )
         negated = _negated(key)
         if (
-            best.score >= SEMANTIC_FLOOR
+            "." in (best.term.notation or "")  # a whole domain is the question, never an answer by meaning
+            and best.score >= SEMANTIC_FLOOR
             and best.score - rival >= SEMANTIC_MARGIN
             and best.score - void >= VOID_MARGIN
             and negated == self._says_absent(best.term, negations)
@@ -661,7 +688,10 @@ class Harmoniser:
         return Match(value, None, 0.0, "none", count, alternatives=alternatives)
 
     def _cued(
-        self, key: str, banned: set[str], scores: np.ndarray | None, ranked: list[Candidate], void: float
+        self,
+        value: str,
+        key: str,
+        banned: set[str], scores: np.ndarray | None, ranked: list[Candidate], void: float
     ) -> tuple[Term, CueRule] | None:
         """Return the term the curator's cue rules name for a value, with the rule, if its meaning allows.
 
@@ -672,7 +702,7 @@ class Harmoniser:
         """
         named = {
             self._by_notation[n]: rule
-            for n, rule in self._cues.named(key).items()
+            for n, rule in self._cues.named(value).items()
             if n in self._by_notation and str(self._by_notation[n].iri) not in banned
         }
         if not named:
@@ -686,7 +716,17 @@ class Harmoniser:
             return None
         # Siblings are what the cues tell apart, so only a term outside the family can outvote them.
         family = term.notation.rsplit(".", 1)[0] if term.notation and "." in term.notation else term.notation
-        outside = max((c.score for c in ranked if not _within(c.term.notation, [family or ""])), default=-1.0)
+        # A negated value ("not working together") is near the positive terms it negates: not a rival.
+        negated = _negated(key)
+        outside = max(
+            (
+                c.score
+                for c in ranked
+                if not _within(c.term.notation, [family or ""])
+                and (c.term.iri in self._negative_terms) == negated
+            ),
+            default=-1.0,
+        )
         if (
             meaning[term] < CUE_MEANING_FLOOR
             or void - meaning[term] > CUE_VOID_LEAD
