@@ -12,9 +12,11 @@ first. The rules in ``concord_kg/exemplars/`` (see its README) write that readin
 
 A negation (:data:`NEGATION`) covers its clause: a concept said in a negated clause fires only rules
 that require a negation, so "no full access" is not full access. A short value that carries the
-``identifier`` concept (a number, a date, an address) is a field name and fires no rule. When rules of several options fire, a rule whose required concepts include all
-of another's wins ("video and face to face" is the combination, not face-to-face), and a term beats
-its ancestors. Options still left side by side are weighed by the meaning stage.
+``identifier`` concept (a number, a date, an address) is a field name and fires no rule.
+
+When rules of several options fire, a rule whose required concepts include all of another's wins
+("video and face to face" is the combination, not face-to-face), and a term beats its ancestors.
+Options still left side by side are weighed by the meaning stage.
 """
 
 from __future__ import annotations
@@ -106,7 +108,8 @@ class Cues:
     def restricted(self, notations: Iterable[str]) -> Cues:
         """Return the cues whose rules name one of these notations (the candidate terms)."""
         keep = set(notations)
-        return Cues(self.phrases, (r for r in self.rules if r.notation in keep), self._normalise, self._negated)
+        rules = (r for r in self.rules if r.notation in keep)
+        return Cues(self.phrases, rules, self._normalise, self._negated)
 
     def concepts(self, key: str) -> frozenset[str]:
         """Return the concepts a normalised text carries (with :data:`NEGATION` if its words negate)."""

@@ -691,7 +691,10 @@ class Harmoniser:
         self,
         value: str,
         key: str,
-        banned: set[str], scores: np.ndarray | None, ranked: list[Candidate], void: float
+        banned: set[str],
+        scores: np.ndarray | None,
+        ranked: list[Candidate],
+        void: float,
     ) -> tuple[Term, CueRule] | None:
         """Return the term the curator's cue rules name for a value, with the rule, if its meaning allows.
 
