@@ -15,9 +15,9 @@ vote, the out-of-domain margin and the narrower-term lag; eval.csv is asserted b
 (its misses were once turned into synonyms, so its figures are optimistic); holdout.csv was written after
 the lexical matcher; heldout-2026-12.csv was written and committed before the meaning stage existed and
 was never tuned on. The cue rules (concord_kg/exemplars/rules.csv) were extended with the misses of
-tune.csv, tune-2.csv, tune-3.csv, tune-4.csv and blind-2026-12-a.csv, and their meaning gates set on
-those; blind-2026-12-b.csv (the other half of a set written from the taxonomy alone, by someone who
-never saw the matcher) and heldout-2026-12.csv are held out.
+tune.csv, tune-2.csv, tune-3.csv to tune-6.csv and blind-2026-12-a.csv, and their meaning gates set on
+those; heldout-2026-12.csv, blind-2026-12-b.csv (the other half of a set written from the taxonomy
+alone, by someone who never saw the matcher) and blind-2-2026-12.csv (another such set) are held out.
 
 Rows: `concord-kg` (every term as candidate), `concord-kg +domain` (candidates limited to the
 question's domain given in the set, as `--domain` does), `lexical only` (labels, synonyms, cue rules
@@ -60,10 +60,13 @@ DEFAULT_SETS = [
     "blind-2026-12-a.csv",
     "tune-3.csv",
     "tune-4.csv",
+    "tune-5.csv",
+    "tune-6.csv",
     "eval.csv",
     "holdout.csv",
     "heldout-2026-12.csv",
     "blind-2026-12-b.csv",
+    "blind-2-2026-12.csv",
 ]
 BANDS = [(0.95, 1.01), (0.9, 0.95), (0.8, 0.9), (0.7, 0.8), (0.6, 0.7), (0.5, 0.6), (0.0, 0.5)]
 

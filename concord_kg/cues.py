@@ -11,8 +11,10 @@ first. The rules in ``concord_kg/exemplars/`` (see its README) write that readin
   required concept and no forbidden one. Several rows for one notation are alternatives.
 
 A negation (:data:`NEGATION`) covers its clause: a concept said in a negated clause fires only rules
-that require a negation, so "no full access" is not full access. A short value that carries the
-``identifier`` concept (a number, a date, an address) is a field name and fires no rule.
+that require a negation, so "no full access" is not full access. Words after "rather than",
+"instead of" or "without" are read as negated too. A short value that carries the ``identifier``
+concept (a number, an address) is a field name, and a value that carries ``off_topic`` (research,
+funding, medicines...) is about something the taxonomy leaves out: neither fires a rule.
 
 When rules of several options fire, a rule whose required concepts include all of another's wins
 ("video and face to face" is the combination, not face-to-face), and a term beats its ancestors.
@@ -29,23 +31,27 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-__all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION", "BLOCKING"]
+__all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION"]
 
 #: The concept a value carries when its words negate (see ``harmonise._NEGATIONS``); it is computed,
 #: not listed in ``concepts.csv``.
 NEGATION = "negation"
 #: Concepts that name "somebody or nothing is absent": rules requiring them may fire on a negated value.
-_NEGATIVE = frozenset({NEGATION, "nobody"})
-#: A value carrying this concept (identifiers, numbers, dates, names) fires no rule.
-BLOCKING = "identifier"
+_NEGATIVE = frozenset({NEGATION, "nobody", "no_owner"})
 
 
 #: Where a clause ends: a negation ("not", "never") covers its own clause only.
 _CLAUSE_BREAK = re.compile(
     r"[,;.!?()\[\]]|\s[-\u2013\u2014]\s|\b(?:but|whereas|although|though|except|so|because|since)\b", re.I
 )
-#: A value of at most this many words that carries the blocking concept is a field name ("Contact number").
+#: Words after which a clause names what is *not* done ("reviews on request rather than at fixed intervals").
+_CONTRAST = re.compile(r"\b(?:rather than|instead of|without)\b", re.I)
+#: A value of at most this many words that carries the ``identifier`` concept is a field name.
 _SHORT = 4
+#: Concepts that stop every rule: a value about an identifier (if short) or about a topic the taxonomy
+#: leaves out (research, funding, waiting times, medicines...).
+_BLOCKING_SHORT = "identifier"
+_BLOCKING = "off_topic"
 
 
 @dataclass(frozen=True)
@@ -112,11 +118,16 @@ class Cues:
         return Cues(self.phrases, rules, self._normalise, self._negated)
 
     def concepts(self, key: str) -> frozenset[str]:
-        """Return the concepts a normalised text carries (with :data:`NEGATION` if its words negate)."""
+        """Return the concepts a normalised text carries (with :data:`NEGATION` if its words negate).
+
+        Phrases are taken longest first, without overlap ("video call" is no phone call). A negation
+        word inside a phrase ("non-clinical", "not-for-profit") does not negate the text.
+        """
         words = key.split()
         found: set[str] = set()
+        loose: list[str] = []
         start = 0
-        while start < len(words):  # longest phrase first, without overlap: "video call" is no phone call
+        while start < len(words):
             for size in range(min(self._longest, len(words) - start), 0, -1):
                 concepts = self._by_words.get(tuple(words[start : start + size]))
                 if concepts:
@@ -124,8 +135,9 @@ class Cues:
                     start += size
                     break
             else:
+                loose.append(words[start])
                 start += 1
-        if self._negated(key):
+        if self._negated(" ".join(loose)) or found & _NEGATIVE:
             found.add(NEGATION)
         return frozenset(found)
 
@@ -135,12 +147,13 @@ class Cues:
         affirmed: set[str] = set()
         words = 0
         for clause in _CLAUSE_BREAK.split(value):
-            key = self._normalise(clause)
-            found = self.concepts(key)
-            words += len(key.split())
-            carried |= found
-            if NEGATION not in found:
-                affirmed |= found
+            for part, text in enumerate(_CONTRAST.split(clause)):
+                key = self._normalise(text)
+                found = self.concepts(key)
+                words += len(key.split())
+                carried |= found
+                if part == 0 and NEGATION not in found:
+                    affirmed |= found
         return Reading(frozenset(carried), frozenset(affirmed), words)
 
     def named(self, value: str) -> dict[str, CueRule]:
@@ -149,7 +162,7 @@ class Cues:
         Usually one; several when rules of unrelated options fire (the caller weighs them by meaning).
         """
         reading = self.read(value)
-        if BLOCKING in reading.carried and reading.words <= _SHORT:
+        if _BLOCKING in reading.carried or (_BLOCKING_SHORT in reading.carried and reading.words <= _SHORT):
             return {}
         fired = {r for c in reading.carried for r in self._by_concept.get(c, ()) if r.fires(reading)}
         # A rule that asks for more (all of another's concepts and some) is the more specific reading.

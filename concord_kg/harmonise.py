@@ -678,6 +678,7 @@ class Harmoniser:
         negated = _negated(key)
         if (
             "." in (best.term.notation or "")  # a whole domain is the question, never an answer by meaning
+            and " " in key  # one word ("Nurse", "Full") is too little to map by meaning alone
             and best.score >= SEMANTIC_FLOOR
             and best.score - rival >= SEMANTIC_MARGIN
             and best.score - void >= VOID_MARGIN
