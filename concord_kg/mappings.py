@@ -25,7 +25,7 @@ from concord_kg import __version__
 from concord_kg.errors import MappingError
 from concord_kg.links import shorten
 from concord_kg.ontology import prefixes
-from concord_kg.sssom_io import read_sssom
+from concord_kg.sssom_io import NO_TERM, read_sssom
 
 if TYPE_CHECKING:
     from concord_kg.harmonise import Harmonisation, Match
@@ -45,8 +45,6 @@ __all__ = [
 MANUAL = "semapv:ManualMappingCuration"
 LEXICAL = "semapv:LexicalMatching"
 SEMANTIC = "semapv:SemanticSimilarityThresholdMatching"
-#: The SSSOM object of a value reviewed as having no term.
-NO_TERM = "sssom:NoTermFound"
 #: Licence of every mapping set written.
 SSSOM_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 #: Columns written, in order.

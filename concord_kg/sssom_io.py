@@ -25,8 +25,10 @@ import yaml
 from concord_kg.errors import MappingError, read_error
 from concord_kg.ontology import prefixes
 
-__all__ = ["SssomRow", "SssomTable", "read_sssom", "TRIPLE_COLUMNS"]
+__all__ = ["SssomRow", "SssomTable", "read_sssom", "TRIPLE_COLUMNS", "NO_TERM"]
 
+#: The SSSOM object of a value reviewed as having no term: such a row states no match.
+NO_TERM = "sssom:NoTermFound"
 #: The columns that make a mapping a triple: what the store needs.
 TRIPLE_COLUMNS = ("subject_id", "predicate_id", "object_id")
 #: Characters an IRI may not hold (RFC 3987): a value with one is a typo, not an identifier.

@@ -77,8 +77,6 @@ _LOADER_VERSION = "2"
 
 #: The file name ending of SSSOM tables: ``concord-kg load`` reads them as mappings, not scenarios.
 SSSOM_SUFFIX = ".sssom.tsv"
-#: The SSSOM object of a value with no term: such a row states no match.
-_NO_TERM = "sssom:NoTermFound"
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Sequence[ox.Triple]
 
@@ -694,7 +692,7 @@ def sssom_graph(paths: Iterable[Path]) -> Graph:
     :raises MappingError: a file is unreadable, lacks the SSSOM columns, or has a cell that is no
         CURIE or IRI (with the file, line and column).
     """
-    from concord_kg.sssom_io import read_sssom
+    from concord_kg.sssom_io import NO_TERM, read_sssom
 
     graph = Graph()
     for path in paths:
@@ -703,7 +701,7 @@ def sssom_graph(paths: Iterable[Path]) -> Graph:
             subject, predicate, obj = (
                 URIRef(table.iri(row, c)) for c in ("subject_id", "predicate_id", "object_id")
             )
-            if row.get("predicate_modifier") == "Not" or row.get("object_id") == _NO_TERM:
+            if row.get("predicate_modifier") == "Not" or row.get("object_id") == NO_TERM:
                 continue
             graph.add((subject, predicate, obj))
             label = row.get("object_label")
