@@ -3,6 +3,8 @@
 Views ask the app's :class:`Backend` (:func:`current_backend`) for the ontology, the decision model,
 the classifier, the harmonisers, the search index and the saved queries: each is built once, on
 first use, under a lock, so the ontology is parsed once and the decision model compiled once per app.
+Harmonisers restricted to a set of domains are the exception: only the most recently used few are kept
+(:data:`HARMONISER_CACHE_SIZE`), since a client chooses the sets.
 
 Embedded store: the server process opens the store read-write to load the ontology, then keeps only
 a read-only handle (for the graph list); queries run in a :class:`~concord_kg.server.pool.WorkerPool`, which
