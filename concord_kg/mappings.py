@@ -1,8 +1,8 @@
 """SSSOM mapping tables of harmonised values: write them, and read reviewed ones back as decisions.
 
-The metadata block is YAML written by ``yaml.safe_dump`` and read by ``yaml.safe_load`` (never text
-built by hand, so a column named ``Q3: who "coordinates"?`` stays valid YAML); the table is TSV through
-the ``csv`` module. Reviewed decisions read from a table:
+The metadata block is YAML written by ``yaml.safe_dump`` (never text built by hand, so a column named
+``Q3: who "coordinates"?`` stays valid YAML); the table is TSV through the ``csv`` module. Tables are read
+back by :func:`concord_kg.sssom_io.read_sssom`. Reviewed decisions read from a table:
 
 - a row whose ``mapping_justification`` is ``semapv:ManualMappingCuration`` (and no ``predicate_modifier``)
   fixes its value (``subject_label``) to the term ``object_id``; ``object_id`` ``sssom:NoTermFound``
@@ -13,7 +13,6 @@ the ``csv`` module. Reviewed decisions read from a table:
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,9 +22,10 @@ from urllib.parse import quote
 import yaml
 
 from concord_kg import __version__
-from concord_kg.errors import MappingError, read_error
+from concord_kg.errors import MappingError
 from concord_kg.links import shorten
 from concord_kg.ontology import prefixes
+from concord_kg.sssom_io import NO_TERM, read_sssom
 
 if TYPE_CHECKING:
     from concord_kg.harmonise import Harmonisation, Match
@@ -45,8 +45,6 @@ __all__ = [
 MANUAL = "semapv:ManualMappingCuration"
 LEXICAL = "semapv:LexicalMatching"
 SEMANTIC = "semapv:SemanticSimilarityThresholdMatching"
-#: The SSSOM object of a value reviewed as having no term.
-NO_TERM = "sssom:NoTermFound"
 #: Licence of every mapping set written.
 SSSOM_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 #: Columns written, in order.
@@ -100,63 +98,29 @@ def read_reviewed(paths: list[Path], *, known: set[str] | None = None) -> Review
 
 
 def _read_one(path: Path, reviewed: Reviewed, known: set[str] | None) -> None:
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise read_error(exc, error=MappingError, source=source) from exc
-    except UnicodeDecodeError as exc:
-        raise MappingError("not UTF-8 text", source=source) from exc
-    lines = text.splitlines(keepends=True)
-    header = [line[1:] for line in lines if line.startswith("#")]
-    body = [line for line in lines if not line.startswith("#")]
-    try:
-        meta = yaml.safe_load("".join(header)) or {}
-    except yaml.YAMLError as exc:
-        raise MappingError(f"metadata block is not valid YAML: {exc}", source=source, line=1) from exc
-    if not isinstance(meta, dict):
-        raise MappingError("metadata block is not a YAML mapping", source=source, line=1)
-    curie_map = {**prefixes(), **(meta.get("curie_map") or {})}
-    first = len(header) + 1
-    rows = csv.DictReader(io.StringIO("".join(body)), delimiter="\t")
-    missing = {"subject_label", "object_id"} - set(rows.fieldnames or ())
-    if missing:
-        raise MappingError(
-            f"missing column(s): {', '.join(sorted(missing))}",
-            source=source,
-            line=first,
-            hint="a reviewed SSSOM table needs subject_label and object_id",
-        )
-    for offset, row in enumerate(rows, start=1):
-        line = first + offset
-        value = row.get("subject_label") or ""
-        obj = (row.get("object_id") or "").strip()
-        key = review_key(value)
-        negated = (row.get("predicate_modifier") or "").strip() == "Not"
-        manual = (row.get("mapping_justification") or "").strip() == MANUAL
+    table = read_sssom(path, required=("subject_label", "object_id"))
+    for row in table:
+        value = row.cells.get("subject_label") or ""
+        obj = row.get("object_id")
+        negated = row.get("predicate_modifier") == "Not"
+        manual = row.get("mapping_justification") == MANUAL
         if not (negated or manual):
             continue
-        iri = "" if obj == NO_TERM else _expand(obj, curie_map, source, line)
+        iri = "" if obj == NO_TERM else table.iri(row, "object_id")
         if iri and known is not None and iri not in known:
             raise MappingError(
-                f"object_id {obj}: not a taxonomy term", source=source, line=line, term=obj or None
+                f"object_id {obj}: not a taxonomy term",
+                source=table.source,
+                line=row.line,
+                column="object_id",
+                term=obj or None,
             )
+        key = review_key(value)
         if negated:
             if iri:
                 reviewed.excluded.setdefault(key, set()).add(iri)
         else:
             reviewed.fixed[key] = iri
-
-
-def _expand(curie: str, curie_map: dict[str, str], source: str, line: int) -> str:
-    if curie.startswith(("http://", "https://")):
-        return curie
-    prefix, sep, local = curie.partition(":")
-    if not sep or prefix not in curie_map:
-        raise MappingError(
-            f"object_id {curie!r}: unknown prefix", source=source, line=line, hint="declare it in curie_map"
-        )
-    return str(curie_map[prefix]) + local
 
 
 def _row(

@@ -67,9 +67,10 @@ def load(
     endpoint: str | None,
     graph_store: str | None,
 ) -> None:
-    """Load FILES (Turtle, N-Triples, JSON-LD, RDF/XML, or a scenario CSV) into a named graph.
+    """Load FILES (Turtle, N-Triples, JSON-LD, RDF/XML, a scenario CSV, SSSOM mappings) into a named graph.
 
-    A scenario CSV is classified first (fast engine) and stored with each scenario's model.
+    A scenario CSV is classified first (fast engine) and stored with each scenario's model. An SSSOM
+    table (``*.sssom.tsv``) is stored as its match triples (``skos:exactMatch``...).
     The ontology graphs are (re)loaded too if the ontology changed since the last load.
     """
     from concord_kg.server.settings import resolve

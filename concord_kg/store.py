@@ -11,9 +11,7 @@ code that serialises them is the same for both kinds of store.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 import time
 from abc import ABC, abstractmethod
@@ -28,9 +26,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from concord_kg import __version__
-from concord_kg.errors import DataLoadError, MappingError, StoreError, parse_error, read_error
+from concord_kg.errors import DataLoadError, StoreError, parse_error, read_error
 from concord_kg.formats import RDF_EXTENSIONS, graph_format, media_type_of, rdf_format, rdflib_format
-from concord_kg.ontology import module_paths, prefixes
+from concord_kg.ontology import module_paths
 from concord_kg.resources import ontology_dir
 from concord_kg.tables import TABLE_SUFFIXES
 
@@ -76,6 +74,9 @@ DEFAULT_STORE_DIR = Path(".concord-kg/store")
 _HASH = ox.NamedNode("https://w3id.org/concord-kg/contentHash")
 #: Bump when what is derived from the ontology files changes shape, to force a reload.
 _LOADER_VERSION = "2"
+
+#: The file name ending of SSSOM tables: ``concord-kg load`` reads them as mappings, not scenarios.
+SSSOM_SUFFIX = ".sssom.tsv"
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Sequence[ox.Triple]
 
@@ -685,54 +686,28 @@ def sssom_graph(paths: Iterable[Path]) -> Graph:
     """Read SSSOM TSV files into ``subject predicate object`` triples (e.g. ``skos:exactMatch``).
 
     An ``object_label`` becomes the object's ``rdfs:label`` (a plain literal: SSSOM gives no language).
+    A negated row (``predicate_modifier Not``) and a row whose object is ``sssom:NoTermFound`` state
+    no match, so they give no triple. Files are read by :func:`concord_kg.sssom_io.read_sssom`.
 
-    CURIEs are expanded with each file's ``curie_map`` header, then the project's prefix map.
-
-    :raises MappingError: a file lacks the SSSOM columns or uses an unknown prefix.
+    :raises MappingError: a file is unreadable, lacks the SSSOM columns, or has a cell that is no
+        CURIE or IRI (with the file, line and column).
     """
-    from curies import Converter
+    from concord_kg.sssom_io import NO_TERM, read_sssom
 
     graph = Graph()
     for path in paths:
-        curie_map, body, skipped = _split_sssom(path)
-        converter = Converter.from_prefix_map({**prefixes(), **curie_map})
-        reader = csv.DictReader(io.StringIO(body), delimiter="\t")
-        missing = {"subject_id", "predicate_id", "object_id"} - set(reader.fieldnames or ())
-        if missing:
-            raise MappingError(f"missing SSSOM column(s): {', '.join(sorted(missing))}", source=str(path))
-        for line, row in enumerate(reader, start=2 + skipped):
-            terms = []
-            for column in ("subject_id", "predicate_id", "object_id"):
-                value = (row[column] or "").strip()
-                iri = value if "://" in value else converter.expand(value)
-                if not iri:
-                    raise MappingError(f"{column}: unknown prefix in {value!r}", source=str(path), line=line)
-                terms.append(URIRef(iri))
-            graph.add((terms[0], terms[1], terms[2]))
-            label = (row.get("object_label") or "").strip()
+        table = read_sssom(path)
+        for row in table:
+            subject, predicate, obj = (
+                URIRef(table.iri(row, c)) for c in ("subject_id", "predicate_id", "object_id")
+            )
+            if row.get("predicate_modifier") == "Not" or row.get("object_id") == NO_TERM:
+                continue
+            graph.add((subject, predicate, obj))
+            label = row.get("object_label")
             if label:  # so term pages and queries can name the other vocabulary's term
-                graph.add((terms[2], RDFS.label, Literal(label)))
+                graph.add((obj, RDFS.label, Literal(label)))
     return graph
-
-
-def _split_sssom(path: Path) -> tuple[dict[str, str], str, int]:
-    """Split an SSSOM TSV into its ``curie_map`` (``#`` YAML header), table text and header line count."""
-    text = path.read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    meta = [ln for ln in lines if ln.startswith("#")]
-    curie_map: dict[str, str] = {}
-    in_map = False
-    for raw in meta:
-        line = raw[1:].rstrip()
-        if line.strip() == "curie_map:":
-            in_map = True
-        elif in_map and line.startswith((" ", "\t")) and ":" in line:
-            key, _, value = line.strip().partition(":")
-            curie_map[key.strip()] = value.strip().strip("'\"")
-        else:
-            in_map = False
-    body = "".join(ln for ln in lines if not ln.startswith("#"))
-    return curie_map, body, len(meta)
 
 
 def graph_batch(graph: Graph, iri: str, *, replace: bool = False, source: str | None = None) -> Batch:
@@ -782,16 +757,20 @@ def ensure_ontology(store: Store, *, force: bool = False) -> bool:
 
 
 def file_batch(path: Path, *, graph: str, replace: bool = False) -> Batch:
-    """Read one file as a :class:`Batch`: RDF by extension, or a scenario table classified first.
+    """Read one file as a :class:`Batch`: RDF by extension, SSSOM mappings, or a scenario table (classified).
 
-    A table (CSV, TSV, XLSX) is read with :func:`concord_kg.scenarios.read_scenarios`, classified
-    with the fast engine and stored as :func:`concord_kg.classify.scenario_graph` (each scenario
-    typed with its model).
+    An SSSOM table (``*.sssom.tsv``, e.g. reviewed by ``concord-kg harmonise``) becomes its match triples
+    (:func:`sssom_graph`). Another table (CSV, TSV, XLSX) is read with
+    :func:`concord_kg.scenarios.read_scenarios`, classified with the fast engine and stored as
+    :func:`concord_kg.classify.scenario_graph` (each scenario typed with its model).
 
     :raises DataLoadError: unknown extension or unreadable file.
+    :raises MappingError: a malformed SSSOM table (file, line, column).
     :raises InputErrors: bad scenario rows.
     """
     suffix = path.suffix.lower()
+    if path.name.lower().endswith(SSSOM_SUFFIX):
+        return graph_batch(sssom_graph([path]), graph, replace=replace, source=str(path))
     if suffix in TABLE_SUFFIXES:
         from concord_kg.classify import classified_graph
 

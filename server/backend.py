@@ -3,6 +3,8 @@
 Views ask the app's :class:`Backend` (:func:`current_backend`) for the ontology, the decision model,
 the classifier, the harmonisers, the search index and the saved queries: each is built once, on
 first use, under a lock, so the ontology is parsed once and the decision model compiled once per app.
+Harmonisers restricted to a set of domains are the exception: only the most recently used few are kept
+(:data:`HARMONISER_CACHE_SIZE`), since a client chooses the sets.
 
 Embedded store: the server process opens the store read-write to load the ontology, then keeps only
 a read-only handle (for the graph list); queries run in a :class:`~concord_kg.server.pool.WorkerPool`, which
@@ -27,6 +29,7 @@ from rdflib import Graph
 from concord_kg.errors import StoreError
 from concord_kg.store import EmbeddedStore, Store, ensure_ontology, open_store
 
+from .cache import KeyedCache
 from .results import Answer, Job, execute
 
 if TYPE_CHECKING:
@@ -37,9 +40,13 @@ if TYPE_CHECKING:
 
     from .terms import SearchIndex
 
-__all__ = ["Backend", "current_backend"]
+__all__ = ["Backend", "current_backend", "HARMONISER_CACHE_SIZE"]
 
 _T = TypeVar("_T")
+
+#: Domain-restricted harmonisers kept at once (least recently used dropped first): a client choosing
+#: ever new sets of domains on ``/harmonise`` must not grow the server's memory.
+HARMONISER_CACHE_SIZE = 8
 
 #: Seconds the list of graphs of a remote store is trusted before asking again.
 _GRAPHS_TTL = 10.0
@@ -86,10 +93,12 @@ class Backend:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
         self._lock = threading.RLock()
-        # Derived data has its own lock: building it must not wait for the store to open, nor block queries.
-        self._derived_lock = threading.RLock()
-        self._derived: dict[object, Any] = {}
-        self._building: dict[object, threading.RLock] = {}
+        # Derived data has its own locks, one per key: building it must not wait for the store to open,
+        # nor block queries, and a slow first build (the classifier, a harmoniser) blocks only the
+        # requests that need that value, never cache hits on the others.
+        self._derived: KeyedCache[Any] = KeyedCache()
+        #: Harmonisers restricted to a set of domains, the most recently used kept.
+        self.harmonisers: KeyedCache[Harmoniser] = KeyedCache(limit=HARMONISER_CACHE_SIZE)
         self._store: Store | None = None
         self._pool: Any = None
         self._writer: Any = None
@@ -210,22 +219,8 @@ class Backend:
 
     def _once(self, key: object, build: Callable[[], _T]) -> _T:
         """Return the value cached under ``key``, building it on first use (once, whatever the threads)."""
-        # One lock per key: a slow first build (the classifier, a harmoniser) blocks only the
-        # requests that need that value, never cache hits on the others.
-        with self._derived_lock:
-            if key in self._derived:
-                found: _T = self._derived[key]
-                return found
-            lock = self._building.setdefault(key, threading.RLock())
-        with lock:
-            with self._derived_lock:
-                if key in self._derived:
-                    ready: _T = self._derived[key]
-                    return ready
-            value = build()  # builds may ask for other keys (the ontology) under their own locks
-            with self._derived_lock:
-                self._derived[key] = value
-            return value
+        value: _T = self._derived.get(key, build)  # builds may ask for other keys under their own locks
+        return value
 
     def authored_ontology(self) -> Graph:
         """Return the authored ontology (``ontology/*.ttl`` merged), parsed once; treat it as read-only.
@@ -264,14 +259,21 @@ class Backend:
     def harmoniser(self, domains: tuple[str, ...] = ()) -> Harmoniser:
         """Return the harmoniser for these domains (all terms when none), sharing the authored ontology.
 
+        The unrestricted one is kept for the app's life (every page asks for it); restricted ones are
+        kept in :attr:`harmonisers`, at most :data:`HARMONISER_CACHE_SIZE` of them.
+
         :raises MappingError: a domain is not the notation of a taxonomy term.
         """
         from concord_kg.harmonise import Harmoniser
 
         domains = tuple(sorted(set(domains)))  # one harmoniser per set, however the form repeats or orders it
-        return self._once(
-            ("harmoniser", domains), lambda: Harmoniser(self.authored_ontology(), domains=domains)
-        )
+
+        def build() -> Harmoniser:
+            return Harmoniser(self.authored_ontology(), domains=domains)
+
+        if not domains:
+            return self._once("harmoniser", build)
+        return self.harmonisers.get(domains, build)
 
     def search_index(self) -> SearchIndex:
         """Return the term search index over :meth:`ontology`."""

@@ -7,9 +7,11 @@ answers browsers with a page and other clients with JSON (or RDF, or the SPARQL 
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -20,8 +22,10 @@ from flask.testing import FlaskClient
 
 import concord_kg.ontology
 from concord_kg.decision import DecisionModel
+from concord_kg.errors import MappingError
+from concord_kg.harmonise import Harmoniser
 from concord_kg.resources import ontology_dir
-from concord_kg.server.backend import Backend
+from concord_kg.server.backend import HARMONISER_CACHE_SIZE, Backend
 from tests.server.test_live import fetch
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -128,6 +132,73 @@ def test_one_harmoniser_per_set_of_domains() -> None:
     first = backend.harmoniser(("D1", "D3"))
     assert backend.harmoniser(("D3", "D1", "D1")) is first
     assert backend.harmoniser(("D1",)) is not first
+
+
+def _notations() -> list[str]:
+    """Every taxonomy notation: a client may send any set of them as domains."""
+    return sorted(t.notation for t in Backend({}).harmoniser().all_terms if t.notation)
+
+
+def test_restricted_harmonisers_are_bounded_whatever_sets_a_client_sends() -> None:
+    backend = Backend({})
+    unrestricted = backend.harmoniser()
+    notations = _notations()
+    alive = []
+    for at in range(3 * HARMONISER_CACHE_SIZE):  # distinct sets: one notation, then pairs
+        domains = (notations[at % len(notations)], notations[(at * 7 + 1) % len(notations)])
+        harmoniser = backend.harmoniser(domains)
+        harmoniser.match("key worker")  # its lexical index and embeddings are built
+        alive.append(weakref.ref(harmoniser))
+    del harmoniser
+    gc.collect()
+    assert sum(ref() is not None for ref in alive) <= HARMONISER_CACHE_SIZE
+    assert len(backend.harmonisers) == HARMONISER_CACHE_SIZE
+    assert backend.harmoniser() is unrestricted  # every page uses it: never evicted
+
+
+def test_a_cached_set_of_domains_is_reused_until_it_is_the_least_recently_used() -> None:
+    backend = Backend({})
+    notations = [n for n in _notations() if "." in n]
+    kept = backend.harmoniser(("D3",))
+    for notation in notations[: HARMONISER_CACHE_SIZE - 1]:
+        backend.harmoniser((notation,))
+    assert backend.harmoniser(("D3",)) is kept  # still cached, and now the most recently used
+    for notation in notations[HARMONISER_CACHE_SIZE - 1 : 2 * HARMONISER_CACHE_SIZE - 2]:
+        backend.harmoniser((notation,))
+    assert backend.harmoniser(("D3",)) is kept
+    for notation in notations[2 * HARMONISER_CACHE_SIZE : 3 * HARMONISER_CACHE_SIZE]:
+        backend.harmoniser((notation,))
+    rebuilt = backend.harmoniser(("D3",))
+    assert rebuilt is not kept and rebuilt.domains == kept.domains
+
+
+def test_unknown_domains_leave_nothing_behind() -> None:
+    backend = Backend({})
+    for n in range(100):
+        with pytest.raises(MappingError, match="no taxonomy term has this notation"):
+            backend.harmoniser((f"D{n + 10}",))
+    assert len(backend.harmonisers) == 0 and backend.harmonisers.building() == 0
+
+
+def _live_harmonisers() -> int:
+    gc.collect()
+    return sum(isinstance(o, Harmoniser) for o in gc.get_objects())
+
+
+def test_harmonise_page_keeps_few_harmonisers_for_many_domain_sets(app: Flask, client: FlaskClient) -> None:
+    dataset = b"who_coordinates_your_care\nkey worker\nGP\n"
+    notations = [n for n in _notations() if "." in n]
+    before = _live_harmonisers()
+    for notation in notations[: 2 * HARMONISER_CACHE_SIZE]:
+        form = {"file": (io.BytesIO(dataset), "survey.csv"), "column": "who_coordinates_your_care"}
+        page = client.post(
+            "/harmonise", data={**form, "domain": ["D3", notation]}, content_type="multipart/form-data"
+        )
+        assert page.status_code == 200
+    assert _live_harmonisers() - before <= HARMONISER_CACHE_SIZE + 1  # + the unrestricted one
+    backend = app.extensions["concord"]
+    assert len(backend.harmonisers) == HARMONISER_CACHE_SIZE
+    assert backend.harmonisers.building() == 0
 
 
 def test_a_slow_build_does_not_block_values_already_built() -> None:
