@@ -70,7 +70,7 @@ __all__ = ["harmonise", "link"]
 @click.option(
     "--lexical-only",
     is_flag=True,
-    help="Match wordings only (labels, synonyms, spelling variants), without the meaning stage.",
+    help="Match wordings only (labels, synonyms, cue rules, spelling variants), without the meaning stage.",
 )
 @click.option(
     "--fail-under",
@@ -97,9 +97,9 @@ def harmonise(
     """Map every distinct value of a dataset COLUMN onto a taxonomy term of the ontology.
 
     FILE is a CSV or XLSX dataset. Output columns: value,notation,iri,label,confidence,match_type,count
-    (match_type exact, synonym, fuzzy, semantic, reviewed or none). A value is left unmapped when no term
-    is clearly ahead of the next or it is not about care coordination. A summary of what did not map
-    goes to standard error; progress bars too, on a terminal.
+    (match_type exact, synonym, cue, fuzzy, semantic, reviewed or none). A value is left unmapped when
+    no term is clearly ahead of the next or it is not about care coordination. A summary of what did
+    not map goes to standard error; progress bars too, on a terminal.
     """
     from concord_kg.harmonise import Harmoniser, default_harmoniser, harmonise_file
     from concord_kg.mappings import read_reviewed

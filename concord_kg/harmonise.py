@@ -211,6 +211,9 @@ _NULL_VALUES = {
 }  # fmt: skip
 
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+#: "Video or telephone", "GP or specialist nurse": a short value offering alternatives names neither.
+_ALTERNATIVES = re.compile(r"\S\s+or\s+(?!not\b)\S", re.I)
+_SHORT_VALUE = 8
 _ISE = re.compile(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$")
 _ISE_EXCEPTIONS = {"size", "sizes", "prize", "seize", "capsize"}
 
@@ -642,6 +645,8 @@ class Harmoniser:
                 entry.field,
                 alternatives,
             )
+        if _ALTERNATIVES.search(value) and len(value.split()) <= _SHORT_VALUE and not _negated(key):
+            return Match(value, None, 0.0, "none", count, alternatives=alternatives)
         cued = self._cued(value, key, banned, scores, ranked, void)
         if cued is not None:
             term, rule = cued

@@ -57,9 +57,36 @@ def test_a_negated_value_fires_only_rules_that_ask_for_a_negation():
     assert named("The professionals involved do not work together") == {"D2.3.1"}
 
 
-def test_an_identifier_fires_no_rule():
+def test_a_negation_covers_its_own_clause():
+    assert named("The physio and OT liaise with each other, but not with the consultants") == {"D2.2.2"}
+    assert named("The physio and OT do not liaise with each other") == {"D2.3.1"}
+    # after "rather than" or "instead of" comes what is not done
+    assert named("Seen in person rather than by video") == {"D6.2.1"}
+    assert named("Seen in person and by video") == {"D6.2.4"}
+
+
+def test_a_negation_word_inside_a_phrase_negates_nothing():
+    assert "negation" not in load_cues().read("Non-clinical coordinator").carried
+    assert "negation" in load_cues().read("No coordinator").carried
+
+
+def test_the_longest_phrase_is_read_first():
+    assert "telephone" not in load_cues().read("Video call with the consultant").carried
+    assert named("Video call with the consultant") == {"D6.2.2"}
+
+
+def test_an_identifier_or_an_off_topic_word_fires_no_rule():
     assert named("Contact number") == set()
     assert named("Contact person") == {"D3.1.2"}
+    assert named("The charity funds research into new treatments") == set()
+    assert named("Patient charity") == {"D3.3.1"}
+
+
+def test_clinical_shorthand_is_spelt_out():
+    assert normalise("Annual r/v + SOS") == "annual review and sos"
+    assert named("Annual r/v + SOS") == {"D4.3"}
+    assert named("f/u 6/12") == {"D4.1"}
+    assert named("Pt can view full record") == {"D5.1.1"}
 
 
 def test_cue_matches_respect_domains_and_reviewed_refusals(harmoniser):
@@ -76,3 +103,13 @@ def test_a_cue_match_is_sure_but_below_a_label(harmoniser):
     assert (match.term.notation, match.match_type) == ("D5.1.1", "cue")
     assert 0.8 <= match.confidence < 0.95
     assert match.matched  # the concepts that named it, shown in SSSOM match_string
+
+
+@pytest.mark.parametrize("value", ["Video or telephone", "GP or specialist nurse", "Regular or when needed"])
+def test_a_short_value_offering_alternatives_is_left_unmapped(value, harmoniser):
+    assert harmoniser.match(value).term is None
+
+
+def test_neither_of_two_is_not_a_choice_between_them(harmoniser):
+    match = harmoniser.match("No named lead or point of contact")
+    assert match.term is not None and match.term.notation == "D3.4"
