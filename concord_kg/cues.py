@@ -14,7 +14,7 @@ A negation (:data:`NEGATION`) covers its clause: a concept said in a negated cla
 that require a negation, so "no full access" is not full access. Words after "rather than",
 "instead of" or "without" are read as negated too. A short value that carries the ``identifier``
 concept (a number, an address) is a field name, and a value that carries ``off_topic`` (research,
-funding, medicines...) is about something the taxonomy leaves out: neither fires a rule.
+funding, medicines...) is about something the taxonomy leaves out: neither is mapped at all.
 
 When rules of several options fire, a rule whose required concepts include all of another's wins
 ("video and face to face" is the combination, not face-to-face), and a term beats its ancestors.
@@ -26,10 +26,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+from operator import attrgetter
+
+from concord_kg.harmonise import _negated, join_dotted, normalise
+from concord_kg.phrases import longest_first
 
 __all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION"]
 
@@ -40,72 +44,74 @@ NEGATION = "negation"
 _NEGATIVE = frozenset({NEGATION, "nobody", "no_owner"})
 
 
-#: Where a clause ends: a negation ("not", "never") covers its own clause only.
+#: Where a clause ends: a negation ("not", "never") covers its own clause only. A full stop ends a
+#: clause only before a space (dotted abbreviations such as "G.P." are joined before).
 _CLAUSE_BREAK = re.compile(
-    r"[,;.!?()\[\]]|\s[-\u2013\u2014]\s|\b(?:but|whereas|although|though|except|so|because|since)\b", re.I
+    r"[,;!?]|\.(?=\s|$)|\s[-\u2013\u2014]\s|\b(?:but|whereas|although|though|except|so|because|since)\b",
+    re.I,
 )
 #: Words after which a clause names what is *not* done ("reviews on request rather than at fixed intervals").
 _CONTRAST = re.compile(r"\b(?:rather than|instead of|without)\b", re.I)
 #: A value of at most this many words that carries the ``identifier`` concept is a field name.
 _SHORT = 4
-#: Concepts that stop every rule: a value about an identifier (if short) or about a topic the taxonomy
-#: leaves out (research, funding, waiting times, medicines...).
+#: Concepts that stop every stage of matching: a value about an identifier (if short) or about a topic
+#: the taxonomy leaves out (research, funding, waiting times, medicines...). They are looked for in
+#: every phrase of the value, even one inside a longer phrase ("telephone number of the nurse").
 _BLOCKING_SHORT = "identifier"
 _BLOCKING = "off_topic"
 
 
 @dataclass(frozen=True)
 class Reading:
-    """The concepts a value carries: all of them, and those carried by a clause without a negation."""
+    """The concepts a value carries: all of them, those said in a clause without a negation, blockers."""
 
     carried: frozenset[str]
     affirmed: frozenset[str]
+    blocking: frozenset[str]
     words: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # rules are compared by identity: two rows are two rules
 class CueRule:
     """One row of ``rules.csv``: the notation named when ``requires`` are all carried and no ``forbids``."""
 
     notation: str
     requires: frozenset[str]
     forbids: frozenset[str]
+    row: int  # the rule's place in the file: the first row of a notation speaks for it
 
     def fires(self, reading: Reading) -> bool:
         """Tell whether a value read so satisfies the rule.
 
         A rule that requires a negation needs one of its other concepts in a negated clause; any other
         rule needs each of its concepts in a clause that is not negated ("they liaise with each other
-        but not with the consultants" still liaise).
+        but not with the consultants" still liaise), and is stopped only by a forbidden concept that is
+        said, not denied ("routine reviews rather than on request" is regular).
         """
-        carried = reading.carried
-        if not self.requires <= carried or self.forbids & carried:
+        if not self.requires <= reading.carried:
             return False
         plain = self.requires - _NEGATIVE
         if self.requires & _NEGATIVE:
-            return not plain or not plain <= reading.affirmed
-        return plain <= reading.affirmed
+            return not self.forbids & reading.carried and (not plain or not plain <= reading.affirmed)
+        return not self.forbids & reading.affirmed and plain <= reading.affirmed
 
 
 class Cues:
     """The compiled concepts and rules, restricted to some notations."""
 
-    def __init__(
-        self,
-        phrases: dict[str, list[tuple[str, ...]]],
-        rules: Iterable[CueRule],
-        normalise: Callable[[str], str],
-        negated: Callable[[str], bool],
-    ) -> None:
+    def __init__(self, phrases: dict[str, list[tuple[str, ...]]], rules: Iterable[CueRule]) -> None:
         self.phrases = phrases
         self.rules = tuple(rules)
-        self._normalise = normalise
-        self._negated = negated
-        self._longest = max((len(p) for ps in phrases.values() for p in ps), default=1)
-        self._by_words: dict[tuple[str, ...], set[str]] = {}
+        self._by_words: dict[tuple[str, ...], frozenset[str]] = {}
         for concept, spans in phrases.items():
             for span in spans:
-                self._by_words.setdefault(span, set()).add(concept)
+                self._by_words[span] = self._by_words.get(span, frozenset()) | {concept}
+        self._sizes = sorted({len(span) for span in self._by_words}, reverse=True)
+        self._blockers = {
+            span: concepts & {_BLOCKING, _BLOCKING_SHORT}
+            for span, concepts in self._by_words.items()
+            if concepts & {_BLOCKING, _BLOCKING_SHORT}
+        }
         # Each rule filed under one concept it requires: a value is checked only against rules it can fire.
         self._by_concept: dict[str, list[CueRule]] = {}
         for rule in self.rules:
@@ -114,8 +120,7 @@ class Cues:
     def restricted(self, notations: Iterable[str]) -> Cues:
         """Return the cues whose rules name one of these notations (the candidate terms)."""
         keep = set(notations)
-        rules = (r for r in self.rules if r.notation in keep)
-        return Cues(self.phrases, rules, self._normalise, self._negated)
+        return Cues(self.phrases, (r for r in self.rules if r.notation in keep))
 
     def concepts(self, key: str) -> frozenset[str]:
         """Return the concepts a normalised text carries (with :data:`NEGATION` if its words negate).
@@ -124,20 +129,10 @@ class Cues:
         word inside a phrase ("non-clinical", "not-for-profit") does not negate the text.
         """
         words = key.split()
-        found: set[str] = set()
-        loose: list[str] = []
-        start = 0
-        while start < len(words):
-            for size in range(min(self._longest, len(words) - start), 0, -1):
-                concepts = self._by_words.get(tuple(words[start : start + size]))
-                if concepts:
-                    found |= concepts
-                    start += size
-                    break
-            else:
-                loose.append(words[start])
-                start += 1
-        if self._negated(" ".join(loose)) or found & _NEGATIVE:
+        spans, taken = longest_first(words, self._by_words.get, self._sizes)
+        found: set[str] = set().union(*(concepts for _, _, concepts in spans))
+        loose = " ".join(w for w, t in zip(words, taken, strict=True) if not t)
+        if _negated(loose) or found & _NEGATIVE:
             found.add(NEGATION)
         return frozenset(found)
 
@@ -145,29 +140,40 @@ class Cues:
         """Return the concepts a value carries, clause by clause."""
         carried: set[str] = set()
         affirmed: set[str] = set()
+        blocking: set[str] = set()
         words = 0
-        for clause in _CLAUSE_BREAK.split(value):
+        for clause in _CLAUSE_BREAK.split(join_dotted(value)):
             for part, text in enumerate(_CONTRAST.split(clause)):
-                key = self._normalise(text)
+                key = normalise(text)
                 found = self.concepts(key)
-                words += len(key.split())
+                if part and found:  # what comes after "rather than" or "without" is not done
+                    found |= {NEGATION}
+                tokens = key.split()
+                words += len(tokens)
                 carried |= found
-                if part == 0 and NEGATION not in found:
+                if NEGATION not in found:
                     affirmed |= found
-        return Reading(frozenset(carried), frozenset(affirmed), words)
+                for size in range(1, min(len(tokens), self._sizes[0] if self._sizes else 0) + 1):
+                    for at in range(len(tokens) - size + 1):
+                        blocking |= self._blockers.get(tuple(tokens[at : at + size]), set())
+        return Reading(frozenset(carried), frozenset(affirmed), frozenset(blocking), words)
 
-    def named(self, value: str) -> dict[str, CueRule]:
+    def named(self, value: str) -> dict[str, CueRule] | None:
         """Return the notations the rules name for a value, each with a rule that named it.
 
         Usually one; several when rules of unrelated options fire (the caller weighs them by meaning).
+        None when the value must stay unmapped whatever the other stages say (a short identifier, a
+        topic the taxonomy leaves out).
         """
         reading = self.read(value)
-        if _BLOCKING in reading.carried or (_BLOCKING_SHORT in reading.carried and reading.words <= _SHORT):
-            return {}
+        if _BLOCKING in reading.blocking or (_BLOCKING_SHORT in reading.blocking and reading.words <= _SHORT):
+            return None
         fired = {r for c in reading.carried for r in self._by_concept.get(c, ()) if r.fires(reading)}
         # A rule that asks for more (all of another's concepts and some) is the more specific reading.
-        kept = [r for r in self.rules if r in fired and not any(r.requires < o.requires for o in fired)]
-        named = {r.notation: r for r in reversed(kept)}  # the first row of a notation speaks for it
+        kept = [r for r in fired if not any(r.requires < o.requires for o in fired)]
+        named: dict[str, CueRule] = {}
+        for rule in sorted(kept, key=attrgetter("row")):
+            named.setdefault(rule.notation, rule)
         return {n: r for n, r in named.items() if not any(o.startswith(n + ".") for o in named)}
 
 
@@ -184,23 +190,30 @@ def load_cues() -> Cues:
 def parse_cues(concepts: str, rules: str) -> Cues:
     """Compile the text of a concepts table and a rules table (the CSV forms described above).
 
-    :raises ValueError: a rule names an undefined concept or requires none (``rules.csv:LINE: ...``).
+    :raises ValueError: an empty or repeated concept, a rule naming an undefined concept or requiring
+        none (``concepts.csv:LINE: ...``, ``rules.csv:LINE: ...``).
     """
-    from concord_kg.harmonise import _negated, normalise
-
     phrases: dict[str, list[tuple[str, ...]]] = {}
-    for row in csv.DictReader(io.StringIO(concepts)):
-        spans = {tuple(normalise(p).split()) for p in row["phrases"].split("|")}
-        phrases[row["concept"].strip()] = sorted(s for s in spans if s)
+    reader = csv.DictReader(io.StringIO(concepts))
+    for row in reader:
+        name = (row.get("concept") or "").strip()
+        spans = {tuple(normalise(p).split()) for p in (row.get("phrases") or "").split("|")}
+        spans.discard(())
+        if not name or not spans:
+            raise ValueError(f"concepts.csv:{reader.line_num}: a concept needs a name and phrases")
+        if name in phrases:
+            raise ValueError(f"concepts.csv:{reader.line_num}: concept {name} is defined twice")
+        phrases[name] = sorted(spans)
     known = set(phrases) | {NEGATION}
-    compiled = []
-    for line, row in enumerate(csv.DictReader(io.StringIO(rules)), start=2):
-        requires = frozenset((row["requires"] or "").split())
-        forbids = frozenset((row["forbids"] or "").split())
+    compiled: list[CueRule] = []
+    reader = csv.DictReader(io.StringIO(rules))
+    for row in reader:
+        requires = frozenset((row.get("requires") or "").split())
+        forbids = frozenset((row.get("forbids") or "").split())
         unknown = sorted((requires | forbids) - known)
         if unknown:
-            raise ValueError(f"rules.csv:{line}: unknown concept(s): {', '.join(unknown)}")
+            raise ValueError(f"rules.csv:{reader.line_num}: unknown concept(s): {', '.join(unknown)}")
         if not requires:
-            raise ValueError(f"rules.csv:{line}: the rule requires no concept")
-        compiled.append(CueRule(row["notation"].strip(), requires, forbids))
-    return Cues(phrases, compiled, normalise, _negated)
+            raise ValueError(f"rules.csv:{reader.line_num}: the rule requires no concept")
+        compiled.append(CueRule((row.get("notation") or "").strip(), requires, forbids, len(compiled)))
+    return Cues(phrases, compiled)

@@ -3,22 +3,27 @@
 The ontology's own labels are the one source of truth: the ``skos:prefLabel``/``rdfs:label``,
 ``skos:altLabel`` and ``skos:hiddenLabel`` of every taxonomy term (those with ``ckg:taxonomyLevel``).
 Both labels and dataset values go through the same :func:`normalise` (case, accents, punctuation,
-plurals, British/American spelling, hyphenated prefixes, a few abbreviations). Matching then runs in
-order, first hit wins:
+plurals, British/American spelling, hyphenated prefixes, a few abbreviations and clinical shorthand).
+Matching then runs in order, first hit wins:
 
 1. **exact**: the value equals a term's preferred label (confidence 1.0);
 2. **synonym**: the value equals one of its alternative or hidden labels (0.95);
-3. **fuzzy**: a spelling variant of a label (rapidfuzz similarity ≥ :data:`FUZZY_THRESHOLD`, clear of the
+3. **cue**: the curator's cue rules (:mod:`concord_kg.cues`) name the option from the concepts the
+   value's words carry (0.85), unless the meaning scores put a term of another family far ahead;
+4. **fuzzy**: a spelling variant of a label (rapidfuzz similarity ≥ :data:`FUZZY_THRESHOLD`, clear of the
    runner-up term), or a short value that contains a multi-word label (confidence ≤ 0.9), kept only when
    the meaning scores agree;
-4. **semantic**: the term whose texts (labels, synonyms, definition and the exemplar wordings of
+5. **semantic**: the term whose texts (labels, synonyms, definition and the exemplar wordings of
    ``concord_kg/exemplars/``) are nearest in meaning, when it is clearly ahead of every unrelated term
    and nearer than any out-of-domain exemplar (findings, identifiers, contact details, other topics).
 
 Precision comes first (a wrong mapping is worse than none): values saying nothing (``N/A``, ``unknown``,
-dates, numbers, identifiers) are never matched; a value with a negation (``no``, ``not``, ``lack``…)
-only matches a label that has one too; a key shared by two terms matches neither; fuzzy matches
-need a margin over the best other term. Synonyms belong in the ontology, not here.
+dates, numbers, identifiers) and values about topics the taxonomy leaves out (research, funding,
+medicines) are never matched; a value with a negation (``no``, ``not``, ``lack``…) only matches a label
+that has one too; a key shared by two terms matches neither; fuzzy matches need a margin over the best
+other term; a short value offering alternatives ("video or telephone") names neither; meaning alone
+never maps a one-word value, nor any value onto a whole domain. Synonyms belong in the ontology, not
+here.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from concord_kg.files import write_atomic
 from concord_kg.harmonised import count_column, iter_rows, write_harmonised
 from concord_kg.mappings import Reviewed, review_key, write_sssom
 from concord_kg.ontology import CKG, Term, load_ontology, term_info
+from concord_kg.phrases import longest_first
 from concord_kg.semantic import Embedder
 
 if TYPE_CHECKING:
@@ -150,14 +156,17 @@ ABBREVIATIONS = {
 }
 #: Clinical shorthand written with a slash, expanded before punctuation is dropped: ``f/u`` (follow-up),
 #: ``r/v`` (review), ``t/c`` (telephone consultation), ``w/`` (with); ``6/12`` is "in six months" and
-#: ``2/52`` "in two weeks" (an interval, so a regular review), unless part of a date.
+#: ``2/52`` "in two weeks" (an interval, so a regular review), unless part of a date. ``GPS`` in capitals
+#: is the satellite system, not general practitioners (``GPs``).
 _SHORTHAND = (
     (re.compile(r"\bf/u\b"), " follow up "),
     (re.compile(r"\br/v\b"), " review "),
     (re.compile(r"\bt/c\b"), " telephone consultation "),
     (re.compile(r"\bw/(?=\s|$)"), " with "),
-    (re.compile(r"(?<![\d/])\d{1,2}/(12|52)(?![\d/])"), " interval of months "),
+    (re.compile(r"(?<![\d/])\d{1,2}/12(?![\d/])"), " interval of months "),
+    (re.compile(r"(?<![\d/])\d{1,2}/52(?![\d/])"), " interval of weeks "),
 )
+_SATELLITE = re.compile(r"\bGPS\b")
 #: American spellings (and spelling variants) mapped to the British spelling the ontology uses.
 SPELLINGS = {
     "center": "centre",
@@ -212,7 +221,12 @@ _NULL_VALUES = {
 
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 #: "Video or telephone", "GP or specialist nurse": a short value offering alternatives names neither.
-_ALTERNATIVES = re.compile(r"\S\s+or\s+(?!not\b)\S", re.I)
+_ALTERNATIVES = re.compile(r"\S\s+or\s+\S", re.I)
+#: ... unless "or" is part of an idiom ("once or twice a year", "one or more centres", "or not").
+_OR_IDIOMS = re.compile(
+    r"\b(?:once or twice|one or more|two or more|one or two|or so|or not|either or)\b", re.I
+)
+#: Values of at most this many words are read as offering alternatives; in longer ones "or" is prose.
 _SHORT_VALUE = 8
 _ISE = re.compile(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$")
 _ISE_EXCEPTIONS = {"size", "sizes", "prize", "seize", "capsize"}
@@ -230,8 +244,7 @@ def normalise(text: str) -> str:
     >>> normalise("Pt f/u 6/12")
     'patient follow up interval of month'
     """
-    # Dotted abbreviations (G.P., M.D.T.) are written as one word before punctuation is dropped.
-    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
+    text = _SATELLITE.sub(" geolocation ", join_dotted(text))
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     for pattern, meaning in _SHORTHAND:
         text = pattern.sub(meaning, text)
@@ -256,6 +269,15 @@ def normalise(text: str) -> str:
     return " ".join(out)
 
 
+def join_dotted(text: str) -> str:
+    """Write dotted abbreviations (G.P., M.D.T.) as one word, before punctuation is dropped or split on.
+
+    >>> join_dotted("Our G.P. and the M.D.T.")
+    'Our GP and the MDT'
+    """
+    return _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
+
+
 def _singular(word: str) -> str:
     if len(word) <= 3 or not word.isalpha():
         return word
@@ -270,12 +292,27 @@ def _singular(word: str) -> str:
     return word
 
 
-def _is_null(key: str) -> bool:
-    """Values that say nothing: no answer, numbers, dates, codes with digits, a single letter."""
-    if key in _NULL_VALUES or not re.search(r"[a-z]{2}", key):
+def _offers_alternatives(value: str, key: str) -> bool:
+    """Tell whether a short value offers a choice of options ("video or telephone"), naming neither.
+
+    "No named lead or point of contact" denies both, and is not a choice.
+    """
+    if len(value.split()) > _SHORT_VALUE or _negated(key):
+        return False
+    return bool(_ALTERNATIVES.search(_OR_IDIOMS.sub(" ", value)))
+
+
+def _is_null(key: str, raw: str) -> bool:
+    """Values that say nothing: no answer, numbers, dates, codes with digits, a single letter.
+
+    >>> [_is_null(normalise(v), v) for v in ("f/u 6/12", "6/12", "GP 1234", "12/03/2024", "Annual r/v")]
+    [False, True, True, True, False]
+    """
+    if key in _NULL_VALUES or not re.search(r"[a-z]{2}", key) or not re.search(r"[A-Za-z]", raw):
         return True
-    # Counted on the key, where clinical shorthand ("6/12 r/v") is already spelt out.
-    letters = sum(map(str.isalpha, key))
+    # Letters as written (an expansion such as GP -> general practitioner adds none); digits in the key,
+    # where clinical shorthand ("6/12 r/v": in six months) is already spelt out.
+    letters = sum(map(str.isalpha, raw))
     digits = sum(map(str.isdigit, key))
     return digits >= 2 and digits >= letters / 2
 
@@ -548,7 +585,7 @@ class Harmoniser:
         """
         exclude = exclude or {}
         keys = [normalise(v) for v, _ in counted]
-        live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i])]
+        live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i], v)]
         out = [Match(v, None, 0.0, "none", c) for v, c in counted]
         for start in range(0, len(live), _BATCH):
             block = live[start : start + _BATCH]
@@ -645,14 +682,17 @@ class Harmoniser:
                 entry.field,
                 alternatives,
             )
-        if _ALTERNATIVES.search(value) and len(value.split()) <= _SHORT_VALUE and not _negated(key):
+        named = self._cues.named(value)
+        if named is None:  # a short identifier, or a topic the taxonomy leaves out
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
-        cued = self._cued(value, key, banned, scores, ranked, void)
+        found = self._fuzzy(key, similarity) or self._contained(key)
+        if found is None and _offers_alternatives(value, key):
+            return Match(value, None, 0.0, "none", count, alternatives=alternatives)
+        cued = self._cued(named, banned, scores, ranked, void, _negated(key))
         if cued is not None:
             term, rule = cued
             wording = " ".join(sorted(rule.requires))
             return Match(value, term, CUE_CONFIDENCE, "cue", count, wording, "", alternatives)
-        found = self._fuzzy(key, similarity) or self._contained(key)
         if found is not None and str(found[0].term.iri) not in banned:
             lexical, confidence = found
             # A spelling-level match must also make sense ("Coordinates (GPS)" is not a GP), and not
@@ -683,7 +723,7 @@ class Harmoniser:
         negated = _negated(key)
         if (
             "." in (best.term.notation or "")  # a whole domain is the question, never an answer by meaning
-            and " " in key  # one word ("Nurse", "Full") is too little to map by meaning alone
+            and len(value.split()) > 1  # one word ("Nurse", "Full", "MDT") is too little for meaning alone
             and best.score >= SEMANTIC_FLOOR
             and best.score - rival >= SEMANTIC_MARGIN
             and best.score - void >= VOID_MARGIN
@@ -695,38 +735,40 @@ class Harmoniser:
 
     def _cued(
         self,
-        value: str,
-        key: str,
+        named: Mapping[str, CueRule],
         banned: set[str],
         scores: np.ndarray | None,
         ranked: list[Candidate],
         void: float,
+        negated: bool,
     ) -> tuple[Term, CueRule] | None:
         """Return the term the curator's cue rules name for a value, with the rule, if its meaning allows.
 
+        :param named: the notations the rules name (:meth:`concord_kg.cues.Cues.named`).
+        :param negated: whether the value's words negate.
+
         When the rules name several unrelated terms, the one the meaning stage scores clearly highest is
         taken. The meaning stage can still veto: a value much nearer an out-of-domain wording than the
-        term ("Contact number"), or a term outside the named term's family far ahead of it ("Coordinates
-        (GPS)" is about coordinates, not a GP), leaves the value to the other stages.
+        term, or a term outside the named term's family far ahead of it ("Coordinates (GPS)" is about
+        coordinates, not a GP), leaves the value to the other stages.
         """
-        named = {
+        terms = {
             self._by_notation[n]: rule
-            for n, rule in self._cues.named(value).items()
+            for n, rule in named.items()
             if n in self._by_notation and str(self._by_notation[n].iri) not in banned
         }
-        if not named:
+        if not terms:
             return None
         if scores is None:
-            return next(iter(named.items())) if len(named) == 1 else None
-        meaning = {t: float(scores[self._position[t.iri]]) for t in named}
-        order = sorted(named, key=meaning.__getitem__, reverse=True)
+            return next(iter(terms.items())) if len(terms) == 1 else None
+        meaning = {t: float(scores[self._position[t.iri]]) for t in terms}
+        order = sorted(terms, key=meaning.__getitem__, reverse=True)
         term = order[0]
         if len(order) > 1 and meaning[term] - meaning[order[1]] < CUE_TIE_MARGIN:
             return None
         # Siblings are what the cues tell apart, so only a term outside the family can outvote them.
         family = term.notation.rsplit(".", 1)[0] if term.notation and "." in term.notation else term.notation
         # A negated value ("not working together") is near the positive terms it negates: not a rival.
-        negated = _negated(key)
         outside = max(
             (
                 c.score
@@ -742,7 +784,7 @@ class Harmoniser:
             or outside - meaning[term] > CUE_OUTSIDE_LAG
         ):
             return None
-        return term, named[term]
+        return term, terms[term]
 
     @cached_property
     def _cues(self) -> Cues:
@@ -821,19 +863,10 @@ class Harmoniser:
         term, and together cover at least :data:`CONTAINMENT_COVERAGE` of the value's content words.
         """
         words = key.split()
-        taken = [False] * len(words)
-        chosen: list[tuple[str, _Entry]] = []
         if not self._span_starts.intersection(words):
             return None
-        for size in self._span_sizes:
-            for start in range(len(words) - size + 1):
-                if words[start] not in self._span_starts:
-                    continue
-                span = tuple(words[start : start + size])
-                entry = self._spans.get(span)
-                if entry is not None and not any(taken[start : start + size]):
-                    taken[start : start + size] = [True] * size
-                    chosen.append((" ".join(span), entry))
+        spans, taken = longest_first(words, self._spans.get, self._span_sizes)
+        chosen = [(" ".join(words[start : start + size]), entry) for start, size, entry in spans]
         if not chosen or len(chosen[0][0].split()) < 2:
             return None
         label, entry = chosen[0]

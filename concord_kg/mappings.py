@@ -45,6 +45,8 @@ __all__ = [
 MANUAL = "semapv:ManualMappingCuration"
 LEXICAL = "semapv:LexicalMatching"
 SEMANTIC = "semapv:SemanticSimilarityThresholdMatching"
+#: A cue rule: concepts read in the value's words, checked against the meaning stage.
+COMPOSITE = "semapv:CompositeMatching"
 #: Licence of every mapping set written.
 SSSOM_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 #: Columns written, in order.
@@ -138,8 +140,11 @@ def _row(
         "confidence": f"{match.confidence:.3f}" if term else "",
         "subject_match_field": "rdfs:label",
         "object_match_field": match.matched_field,
-        "match_string": match.matched,
-        "comment": f"{match.match_type} match; value seen {match.count} time(s)",
+        # A cue match's "matched" text is the concepts the rule read, not a string of the value or label.
+        "match_string": "" if match.match_type == "cue" else match.matched,
+        "comment": f"{match.match_type} match"
+        + (f" (concepts: {match.matched})" if match.match_type == "cue" else "")
+        + f"; value seen {match.count} time(s)",
     }
 
 
@@ -191,8 +196,10 @@ def write_sssom(
             continue
         elif match.match_type in {"exact", "synonym"}:
             row = _row(match, base=base, predicate="skos:exactMatch", justification=LEXICAL)
-        elif match.match_type in {"fuzzy", "cue"}:
+        elif match.match_type == "fuzzy":
             row = _row(match, base=base, predicate="skos:closeMatch", justification=LEXICAL)
+        elif match.match_type == "cue":
+            row = _row(match, base=base, predicate="skos:closeMatch", justification=COMPOSITE)
         else:
             row = _row(match, base=base, predicate="skos:closeMatch", justification=SEMANTIC)
         writer.writerow([row[c] for c in SSSOM_COLUMNS])

@@ -139,6 +139,14 @@ def read_sssom(path: Path, *, required: tuple[str, ...] = TRIPLE_COLUMNS) -> Sss
             line, ended = count + ended + 1, reader.line_num
             if not any(c.strip() for c in cells):
                 continue  # a blank line
+            if len(cells) > len(columns):  # a stray tab: the cells no longer line up with the columns
+                raise MappingError(
+                    f"cell {len(columns) + 1} lies beyond the {len(columns)} columns of the header",
+                    source=source,
+                    line=line,
+                    column=len(columns) + 1,
+                    hint="a tab inside a value must be quoted",
+                )
             table.rows.append(SssomRow(line, dict(zip(columns, cells, strict=False))))
     except csv.Error as exc:  # e.g. a NUL byte
         raise MappingError(f"not a TSV table: {exc}", source=source, line=count + reader.line_num) from exc

@@ -266,7 +266,8 @@ class Backend:
         """
         from concord_kg.harmonise import Harmoniser
 
-        domains = tuple(sorted(set(domains)))  # one harmoniser per set, however the form repeats or orders it
+        # One harmoniser per set, however the form repeats, orders or pads it (Harmoniser strips them too).
+        domains = tuple(sorted({d.strip() for d in domains if d.strip()}))
 
         def build() -> Harmoniser:
             return Harmoniser(self.authored_ontology(), domains=domains)

@@ -20,9 +20,10 @@ _T = TypeVar("_T")
 
 @dataclass
 class _Building:
-    """The lock of one key being built, and how many callers hold it or wait for it."""
+    """The lock of one key being built, who builds it, and how many callers hold it or wait for it."""
 
-    lock: threading.RLock = field(default_factory=threading.RLock)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    builder: int | None = None  # the thread running the build
     callers: int = 0
 
 
@@ -80,12 +81,15 @@ class KeyedCache(Generic[_T]):
             if self._hit(key):
                 return self._values[key]
             entry = self._building.setdefault(key, _Building())
+            if entry.builder == threading.get_ident():
+                raise RuntimeError(f"building {key!r} needs {key!r} itself")
             entry.callers += 1
         try:
             with entry.lock:
                 with self._lock:
                     if self._hit(key):
                         return self._values[key]
+                    entry.builder = threading.get_ident()
                 built = build()  # a build may ask for other keys, under their own locks
                 with self._lock:
                     self._values[key] = built
@@ -95,6 +99,8 @@ class KeyedCache(Generic[_T]):
                 return built
         finally:
             with self._lock:
+                if entry.builder == threading.get_ident():
+                    entry.builder = None
                 entry.callers -= 1
                 if entry.callers == 0:
                     del self._building[key]

@@ -13,8 +13,10 @@ def harmoniser() -> Harmoniser:
     return Harmoniser()
 
 
-def named(value: str) -> set[str]:
-    return set(load_cues().named(normalise(value)))
+def named(value: str) -> set[str] | None:
+    """The notations the rules name for a value as the matcher passes it (None: the value is blocked)."""
+    found = load_cues().named(value)
+    return None if found is None else set(found)
 
 
 def test_every_rule_names_a_taxonomy_term_and_every_concept_has_phrases(harmoniser):
@@ -75,11 +77,35 @@ def test_the_longest_phrase_is_read_first():
     assert named("Video call with the consultant") == {"D6.2.2"}
 
 
-def test_an_identifier_or_an_off_topic_word_fires_no_rule():
-    assert named("Contact number") == set()
+@pytest.mark.parametrize(
+    "value",
+    ["Contact number", "Telephone number of the nurse", "The charity funds research into new treatments"],
+)
+def test_an_identifier_or_an_off_topic_word_leaves_the_value_unmapped(value, harmoniser):
+    assert named(value) is None
+    assert harmoniser.match(value).term is None  # by every stage, not only the rules
+
+
+def test_a_value_near_an_identifier_is_still_read():
     assert named("Contact person") == {"D3.1.2"}
-    assert named("The charity funds research into new treatments") == set()
     assert named("Patient charity") == {"D3.3.1"}
+
+
+def test_clauses_split_where_a_person_would():
+    assert named("Our G.P. coordinates my care") == {"D3.2.3"}  # a dotted abbreviation is no full stop
+    assert named("No (named) coordinator") == {"D3.4"}  # brackets do not end the negation
+    assert named("Care provided without any coordination") == {"D3.4"}
+    assert named("Routine reviews rather than on request") == {"D4.1"}  # a denied concept forbids nothing
+
+
+def test_a_role_inside_a_setting_is_the_role():
+    assert named("Shared care coordinator") == {"D3.2.1.2"}
+
+
+def test_gps_in_capitals_is_not_general_practitioners():
+    lexical = Harmoniser(semantic=False)
+    assert lexical.match("Coordinates (GPS)").term is None
+    assert lexical.match("GPs coordinate care").term.notation == "D3.2.3"
 
 
 def test_clinical_shorthand_is_spelt_out():
@@ -90,7 +116,8 @@ def test_clinical_shorthand_is_spelt_out():
 
 
 def test_cue_matches_respect_domains_and_reviewed_refusals(harmoniser):
-    assert harmoniser.match("Doctors and nurses talk to each other").term.notation == "D2.2.2"
+    match = harmoniser.match("Doctors and nurses talk to each other")
+    assert (match.term.notation, match.match_type) == ("D2.2.2", "cue")
     scoped = Harmoniser(harmoniser.graph, domains=["D3"]).match("Doctors and nurses talk to each other")
     assert scoped.term is None or scoped.term.notation.startswith("D3.")
     iri = str(harmoniser.match("Doctors and nurses talk to each other").term.iri)
@@ -108,6 +135,19 @@ def test_a_cue_match_is_sure_but_below_a_label(harmoniser):
 @pytest.mark.parametrize("value", ["Video or telephone", "GP or specialist nurse", "Regular or when needed"])
 def test_a_short_value_offering_alternatives_is_left_unmapped(value, harmoniser):
     assert harmoniser.match(value).term is None
+    assert Harmoniser(harmoniser.graph, semantic=False).match(value).term is None
+
+
+@pytest.mark.parametrize(
+    ("value", "notation"),
+    [
+        ("Multiple servces or centres", "D1.3.3"),  # a misspelt label that holds "or"
+        ("Key worker or care coordinator", "D3.2.1.2"),  # two names of one term
+        ("Once or twice a year", "D4.1"),
+    ],
+)
+def test_or_inside_a_label_or_an_idiom_is_no_choice(value, notation, harmoniser):
+    assert harmoniser.match(value).term.notation == notation
 
 
 def test_neither_of_two_is_not_a_choice_between_them(harmoniser):

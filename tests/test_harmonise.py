@@ -190,7 +190,7 @@ def test_sssom_output_parses_and_validates_with_the_sssom_package(tmp_path):
     msdf = sssom_io.parse_sssom_table(out)
     df = msdf.df
     assert len(df) == len(result.mapped)
-    assert set(df["mapping_justification"]) == {"semapv:LexicalMatching"}
+    assert set(df["mapping_justification"]) == {"semapv:LexicalMatching", "semapv:CompositeMatching"}
     kinds = {m.value: m.match_type for m in result.mapped}
     for _, row in df.iterrows():
         expected = "skos:closeMatch" if kinds[row["subject_label"]] in {"fuzzy", "cue"} else "skos:exactMatch"

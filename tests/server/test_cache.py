@@ -6,6 +6,7 @@ That a slow build blocks only its own key is tested through the backend (`test_s
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -37,8 +38,13 @@ def test_a_key_is_built_once_across_threads() -> None:
     start = threading.Barrier(8)
     seen: list[object] = []
 
+    building = threading.Event()
+    release = threading.Event()
+
     def build() -> object:
         builds.append(1)
+        building.set()
+        release.wait(5)  # the build is slow: the other threads arrive while it runs
         return object()
 
     def work() -> None:
@@ -48,6 +54,11 @@ def test_a_key_is_built_once_across_threads() -> None:
     threads = [threading.Thread(target=work) for _ in range(8)]
     for thread in threads:
         thread.start()
+    assert building.wait(5)
+    deadline = time.monotonic() + 5
+    while cache._building["k"].callers < 8 and time.monotonic() < deadline:  # all eight are waiting
+        time.sleep(0.01)
+    release.set()
     for thread in threads:
         thread.join()
     assert len(builds) == 1 and len({id(v) for v in seen}) == 1
@@ -65,3 +76,14 @@ def test_a_failed_build_keeps_nothing_and_is_tried_again() -> None:
             cache.get(("bad", n), fail)
     assert len(cache) == 0 and cache.building() == 0  # no lock left behind per key tried
     assert cache.get(("bad", 0), lambda: "built") == "built"
+
+
+def test_a_build_that_needs_its_own_key_fails_clearly() -> None:
+    cache: KeyedCache[str] = KeyedCache(limit=2)
+
+    def build() -> str:
+        return cache.get("k", build)
+
+    with pytest.raises(RuntimeError, match="building 'k' needs 'k' itself"):
+        cache.get("k", build)
+    assert cache.building() == 0 and len(cache) == 0

@@ -131,7 +131,10 @@ def test_one_harmoniser_per_set_of_domains() -> None:
     backend = Backend({})
     first = backend.harmoniser(("D1", "D3"))
     assert backend.harmoniser(("D3", "D1", "D1")) is first
+    assert backend.harmoniser(("D1 ", " D3", "")) is first  # padding and blanks as a form sends them
     assert backend.harmoniser(("D1",)) is not first
+    assert backend.harmoniser((" ", "")) is backend.harmoniser()  # no domain: the unrestricted one
+    assert len(backend.harmonisers) == 2
 
 
 def _notations() -> list[str]:

@@ -1,0 +1,40 @@
+"""Find known phrases in a list of words: longest first, without overlap.
+
+Both the containment stage of harmonisation (labels inside a value) and the cue rules (concept phrases
+inside a value) read a value this way, so that "video call" is read as a video call, not as a call,
+and "shared care coordinator" as a care coordinator, not as shared care.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+__all__ = ["longest_first"]
+
+_T = TypeVar("_T")
+
+
+def longest_first(
+    words: Sequence[str], lookup: Callable[[tuple[str, ...]], _T | None], sizes: Sequence[int]
+) -> tuple[list[tuple[int, int, _T]], list[bool]]:
+    """Return the phrases found, as ``(start, size, found)`` in the order taken, and which words they cover.
+
+    :param lookup: what a span of words names, or None.
+    :param sizes: the phrase lengths to try, longest first.
+
+    >>> known = {("video", "call"): "video", ("call",): "telephone", ("nurse",): "nurse"}
+    >>> longest_first("nurse video call".split(), known.get, [2, 1])[0]
+    [(1, 2, 'video'), (0, 1, 'nurse')]
+    """
+    taken = [False] * len(words)
+    found: list[tuple[int, int, _T]] = []
+    for size in sizes:
+        for start in range(len(words) - size + 1):
+            if any(taken[start : start + size]):
+                continue
+            named = lookup(tuple(words[start : start + size]))
+            if named is not None:
+                taken[start : start + size] = [True] * size
+                found.append((start, size, named))
+    return found, taken
