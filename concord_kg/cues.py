@@ -28,7 +28,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from operator import attrgetter
 
@@ -106,12 +106,17 @@ class Cues:
         for concept, spans in phrases.items():
             for span in spans:
                 self._by_words[span] = self._by_words.get(span, frozenset()) | {concept}
-        self._sizes = sorted({len(span) for span in self._by_words}, reverse=True)
+        self._longest: dict[str, int] = {}
+        for span in self._by_words:
+            self._longest[span[0]] = max(self._longest.get(span[0], 0), len(span))
         self._blockers = {
             span: concepts & {_BLOCKING, _BLOCKING_SHORT}
             for span, concepts in self._by_words.items()
             if concepts & {_BLOCKING, _BLOCKING_SHORT}
         }
+        self._blocker_starts = frozenset(span[0] for span in self._blockers)
+        # Clauses recur across a column's values ("Key worker; ward 3", "Key worker; ward 4"): read each once.
+        self._clause = lru_cache(maxsize=1 << 16)(self._read_clause)
         # Each rule filed under one concept it requires: a value is checked only against rules it can fire.
         self._by_concept: dict[str, list[CueRule]] = {}
         for rule in self.rules:
@@ -129,7 +134,7 @@ class Cues:
         word inside a phrase ("non-clinical", "not-for-profit") does not negate the text.
         """
         words = key.split()
-        spans, taken = longest_first(words, self._by_words.get, self._sizes)
+        spans, taken = longest_first(words, self._by_words.get, self._longest)
         found: set[str] = set().union(*(concepts for _, _, concepts in spans))
         loose = " ".join(w for w, t in zip(words, taken, strict=True) if not t)
         if _negated(loose) or found & _NEGATIVE:
@@ -144,19 +149,26 @@ class Cues:
         words = 0
         for clause in _CLAUSE_BREAK.split(join_dotted(value)):
             for part, text in enumerate(_CONTRAST.split(clause)):
-                key = normalise(text)
-                found = self.concepts(key)
+                found, size, blockers = self._clause(text.strip())
                 if part and found:  # what comes after "rather than" or "without" is not done
                     found |= {NEGATION}
-                tokens = key.split()
-                words += len(tokens)
+                words += size
                 carried |= found
+                blocking |= blockers
                 if NEGATION not in found:
                     affirmed |= found
-                for size in range(1, min(len(tokens), self._sizes[0] if self._sizes else 0) + 1):
-                    for at in range(len(tokens) - size + 1):
-                        blocking |= self._blockers.get(tuple(tokens[at : at + size]), set())
         return Reading(frozenset(carried), frozenset(affirmed), frozenset(blocking), words)
+
+    def _read_clause(self, text: str) -> tuple[frozenset[str], int, frozenset[str]]:
+        """Return a clause's concepts, its number of words and the blocking concepts in any of its phrases."""
+        key = normalise(text)
+        tokens = key.split()
+        blocking: set[str] = set()
+        for at, token in enumerate(tokens):  # every phrase, even one inside a longer phrase
+            if token in self._blocker_starts:
+                for size in range(1, min(len(tokens) - at, self._longest[token]) + 1):
+                    blocking |= self._blockers.get(tuple(tokens[at : at + size]), set())
+        return self.concepts(key), len(tokens), frozenset(blocking)
 
     def named(self, value: str) -> dict[str, CueRule] | None:
         """Return the notations the rules name for a value, each with a rule that named it.

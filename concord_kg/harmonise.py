@@ -232,6 +232,7 @@ _ISE = re.compile(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$")
 _ISE_EXCEPTIONS = {"size", "sizes", "prize", "seize", "capsize"}
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a value is normalised for its key and again by the cue rules
 def normalise(text: str) -> str:
     """Return the matching key of a label or value: lower case, no accents or punctuation, singular, British.
 
@@ -244,10 +245,14 @@ def normalise(text: str) -> str:
     >>> normalise("Pt f/u 6/12")
     'patient follow up interval of month'
     """
-    text = _SATELLITE.sub(" geolocation ", join_dotted(text))
+    if "GPS" in text:
+        text = _SATELLITE.sub(" geolocation ", text)
+    if "." in text:
+        text = join_dotted(text)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    for pattern, meaning in _SHORTHAND:
-        text = pattern.sub(meaning, text)
+    if "/" in text:  # every shorthand pattern has a slash
+        for pattern, meaning in _SHORTHAND:
+            text = pattern.sub(meaning, text)
     text = text.replace("&", " and ").replace("+", " and ").replace("n't", " not").replace("'s", "")
     words = re.findall(r"[a-z0-9]+", text)
     joined: list[str] = []
@@ -526,8 +531,12 @@ class Harmoniser:
         return {k[0] for k in self._spans}
 
     @cached_property
-    def _span_sizes(self) -> list[int]:
-        return sorted({len(k) for k in self._spans}, reverse=True)
+    def _span_longest(self) -> dict[str, int]:
+        """For each first word of a label, the length of the longest label beginning with it."""
+        longest: dict[str, int] = {}
+        for span in self._spans:
+            longest[span[0]] = max(longest.get(span[0], 0), len(span))
+        return longest
 
     @cached_property
     def _negative_terms(self) -> set[URIRef]:
@@ -633,15 +642,15 @@ class Harmoniser:
         where = {text: at for at, text in enumerate(unique)}
         rows = np.fromiter((where[k] for k in keys), dtype=np.int64, count=len(keys))
         embedded = space.embedder.embed(unique)
-        cosine = (embedded @ space.vectors.T)[rows]
-        best = np.full((len(keys), len(self.terms)), -1.0, dtype=np.float32)
-        negated = np.zeros((len(keys), len(self.terms)), dtype=bool)
-        for at in range(len(self.terms)):
-            columns = np.flatnonzero(space.owners == at)
-            if len(columns):
-                nearest = cosine[:, columns].argmax(axis=1)
-                best[:, at] = cosine[np.arange(len(keys)), columns[nearest]]
-                negated[:, at] = space.negated[columns[nearest]]
+        # Texts grouped by (term, negated): the best cosine of each group in one reduction; a term's
+        # nearest text is negated when its negated group beats its other one.
+        groups = np.maximum.reduceat(space.vectors[space.order] @ embedded.T, space.starts, axis=0)
+        plain = np.full((len(self.terms), len(unique)), -np.inf, dtype=np.float32)
+        denied = np.full((len(self.terms), len(unique)), -np.inf, dtype=np.float32)
+        plain[space.group_owner[~space.group_negated]] = groups[~space.group_negated]
+        denied[space.group_owner[space.group_negated]] = groups[space.group_negated]
+        best = np.maximum(plain, denied).T[rows]
+        negated = (denied > plain).T[rows]
         void = (
             (embedded @ space.void.T).max(axis=1)[rows]
             if len(space.void)
@@ -685,14 +694,19 @@ class Harmoniser:
         named = self._cues.named(value)
         if named is None:  # a short identifier, or a topic the taxonomy leaves out
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
-        found = self._fuzzy(key, similarity) or self._contained(key)
-        if found is None and _offers_alternatives(value, key):
+        choice = _offers_alternatives(value, key)
+        # A spelling-level match is looked for now only when it can stop a choice ("Key worker or care
+        # coordinator" names one term twice); otherwise after the cues, which come first.
+        found = self._fuzzy(key, similarity) or self._contained(key) if choice else None
+        if choice and found is None:
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
         cued = self._cued(named, banned, scores, ranked, void, _negated(key))
         if cued is not None:
             term, rule = cued
             wording = " ".join(sorted(rule.requires))
             return Match(value, term, CUE_CONFIDENCE, "cue", count, wording, "", alternatives)
+        if not choice:
+            found = self._fuzzy(key, similarity) or self._contained(key)
         if found is not None and str(found[0].term.iri) not in banned:
             lexical, confidence = found
             # A spelling-level match must also make sense ("Coordinates (GPS)" is not a GP), and not
@@ -846,15 +860,29 @@ class Harmoniser:
         return {t.iri: at for at, t in enumerate(self.terms)}
 
     def _similarities(self, keys: list[str]) -> np.ndarray:
-        """Return value × label-key similarity (0-100): the best of character and word-order-free ratios."""
-        if not keys:
-            return np.zeros((0, len(self._keys)), dtype=np.float32)
-        plain = process.cdist(keys, self._keys, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
-        unordered = process.cdist(
-            keys, self._keys, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
-        )
-        best: np.ndarray = np.maximum(plain, unordered)
+        """Return value × label-key similarity (0-100): the best of character and word-order-free ratios.
+
+        A key far longer than every label cannot come near one (both ratios are at most twice the
+        shorter length over the sum of lengths), so its row is left at 0 without comparing.
+        """
+        best: np.ndarray = np.zeros((len(keys), len(self._keys)), dtype=np.float32)
+        rows = [at for at, key in enumerate(keys) if len(key) <= self._comparable_length]
+        if rows:
+            near = [keys[at] for at in rows]
+            plain = process.cdist(near, self._keys, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+            unordered = process.cdist(
+                near, self._keys, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
+            )
+            best[rows] = np.maximum(plain, unordered)
         return best
+
+    @cached_property
+    def _comparable_length(self) -> int:
+        """The longest key that can still reach :data:`FUZZY_THRESHOLD` - 15 against some label key."""
+        longest = max((len(k) for k in self._keys), default=0)
+        # 2·a / (a + b) >= r  <=>  b <= a · (2 - r) / r, with a the label's length, r the ratio floor
+        floor = (FUZZY_THRESHOLD - 15) / 100
+        return int(longest * (2 - floor) / floor) + 1
 
     def _contained(self, key: str) -> tuple[_Entry, float] | None:
         """Match a short value that contains one term's multi-word label and no other term's label.
@@ -865,7 +893,7 @@ class Harmoniser:
         words = key.split()
         if not self._span_starts.intersection(words):
             return None
-        spans, taken = longest_first(words, self._spans.get, self._span_sizes)
+        spans, taken = longest_first(words, self._spans.get, self._span_longest)
         chosen = [(" ".join(words[start : start + size]), entry) for start, size, entry in spans]
         if not chosen or len(chosen[0][0].split()) < 2:
             return None
@@ -886,6 +914,30 @@ class _TermSpace:
     owners: np.ndarray  # the index (in Harmoniser.terms) of the term each row belongs to
     void: np.ndarray  # one unit row per out-of-domain exemplar
     negated: np.ndarray  # whether each term text says something is absent (a negation word)
+
+    @cached_property
+    def order(self) -> np.ndarray:
+        """The text rows sorted by (term, negated): each group is one run."""
+        return np.lexsort((self.negated, self.owners))
+
+    @cached_property
+    def starts(self) -> np.ndarray:
+        """Where each (term, negated) run begins in :attr:`order`."""
+        owners, negated = self.owners[self.order], self.negated[self.order]
+        change = (owners[1:] != owners[:-1]) | (negated[1:] != negated[:-1])
+        return np.concatenate(([0], np.flatnonzero(change) + 1))
+
+    @cached_property
+    def group_owner(self) -> np.ndarray:
+        """The term of each run."""
+        owner: np.ndarray = self.owners[self.order][self.starts]
+        return owner
+
+    @cached_property
+    def group_negated(self) -> np.ndarray:
+        """Whether each run's texts are negated."""
+        negated: np.ndarray = self.negated[self.order][self.starts]
+        return negated
 
 
 def _below(a: Term, b: Term) -> bool:

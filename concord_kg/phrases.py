@@ -7,7 +7,7 @@ and "shared care coordinator" as a care coordinator, not as shared care.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 __all__ = ["longest_first"]
@@ -16,25 +16,28 @@ _T = TypeVar("_T")
 
 
 def longest_first(
-    words: Sequence[str], lookup: Callable[[tuple[str, ...]], _T | None], sizes: Sequence[int]
+    words: Sequence[str], lookup: Callable[[tuple[str, ...]], _T | None], longest: Mapping[str, int]
 ) -> tuple[list[tuple[int, int, _T]], list[bool]]:
     """Return the phrases found, as ``(start, size, found)`` in the order taken, and which words they cover.
 
     :param lookup: what a span of words names, or None.
-    :param sizes: the phrase lengths to try, longest first.
+    :param longest: for each word a phrase can begin with, the length of the longest such phrase.
 
     >>> known = {("video", "call"): "video", ("call",): "telephone", ("nurse",): "nurse"}
-    >>> longest_first("nurse video call".split(), known.get, [2, 1])[0]
+    >>> longest_first("nurse video call".split(), known.get, {"video": 2, "call": 1, "nurse": 1})[0]
     [(1, 2, 'video'), (0, 1, 'nurse')]
     """
-    taken = [False] * len(words)
-    found: list[tuple[int, int, _T]] = []
-    for size in sizes:
-        for start in range(len(words) - size + 1):
-            if any(taken[start : start + size]):
-                continue
+    candidates: list[tuple[int, int, _T]] = []
+    for start, word in enumerate(words):
+        for size in range(min(longest.get(word, 0), len(words) - start), 0, -1):
             named = lookup(tuple(words[start : start + size]))
             if named is not None:
-                taken[start : start + size] = [True] * size
-                found.append((start, size, named))
+                candidates.append((size, start, named))
+    candidates.sort(key=lambda c: (-c[0], c[1]))  # longest first, then leftmost
+    taken = [False] * len(words)
+    found: list[tuple[int, int, _T]] = []
+    for size, start, named in candidates:
+        if not any(taken[start : start + size]):
+            taken[start : start + size] = [True] * size
+            found.append((start, size, named))
     return found, taken
