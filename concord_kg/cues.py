@@ -116,7 +116,7 @@ class Cues:
         }
         self._blocker_starts = frozenset(span[0] for span in self._blockers)
         # Clauses recur across a column's values ("Key worker; ward 3", "Key worker; ward 4"): read each once.
-        self._clause = lru_cache(maxsize=1 << 16)(self._read_clause)
+        self._clause = lru_cache(maxsize=1 << 14)(self._read_clause)
         # Each rule filed under one concept it requires: a value is checked only against rules it can fire.
         self._by_concept: dict[str, list[CueRule]] = {}
         for rule in self.rules:

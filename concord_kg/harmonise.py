@@ -860,29 +860,15 @@ class Harmoniser:
         return {t.iri: at for at, t in enumerate(self.terms)}
 
     def _similarities(self, keys: list[str]) -> np.ndarray:
-        """Return value × label-key similarity (0-100): the best of character and word-order-free ratios.
-
-        A key far longer than every label cannot come near one (both ratios are at most twice the
-        shorter length over the sum of lengths), so its row is left at 0 without comparing.
-        """
-        best: np.ndarray = np.zeros((len(keys), len(self._keys)), dtype=np.float32)
-        rows = [at for at, key in enumerate(keys) if len(key) <= self._comparable_length]
-        if rows:
-            near = [keys[at] for at in rows]
-            plain = process.cdist(near, self._keys, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
-            unordered = process.cdist(
-                near, self._keys, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
-            )
-            best[rows] = np.maximum(plain, unordered)
+        """Return value × label-key similarity (0-100): the best of character and word-order-free ratios."""
+        if not keys:
+            return np.zeros((0, len(self._keys)), dtype=np.float32)
+        plain = process.cdist(keys, self._keys, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+        unordered = process.cdist(
+            keys, self._keys, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
+        )
+        best: np.ndarray = np.maximum(plain, unordered)
         return best
-
-    @cached_property
-    def _comparable_length(self) -> int:
-        """The longest key that can still reach :data:`FUZZY_THRESHOLD` - 15 against some label key."""
-        longest = max((len(k) for k in self._keys), default=0)
-        # 2·a / (a + b) >= r  <=>  b <= a · (2 - r) / r, with a the label's length, r the ratio floor
-        floor = (FUZZY_THRESHOLD - 15) / 100
-        return int(longest * (2 - floor) / floor) + 1
 
     def _contained(self, key: str) -> tuple[_Entry, float] | None:
         """Match a short value that contains one term's multi-word label and no other term's label.
