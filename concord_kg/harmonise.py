@@ -863,9 +863,13 @@ class Harmoniser:
         """Return value × label-key similarity (0-100): the best of character and word-order-free ratios."""
         if not keys:
             return np.zeros((0, len(self._keys)), dtype=np.float32)
-        plain = process.cdist(keys, self._keys, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+        # Below the cut-off a similarity counts for nothing (:meth:`_fuzzy`), so rapidfuzz may stop early.
+        cutoff = FUZZY_THRESHOLD - 15
+        plain = process.cdist(
+            keys, self._keys, scorer=fuzz.ratio, dtype=np.float32, workers=-1, score_cutoff=cutoff
+        )
         unordered = process.cdist(
-            keys, self._keys, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
+            keys, self._keys, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1, score_cutoff=cutoff
         )
         best: np.ndarray = np.maximum(plain, unordered)
         return best
