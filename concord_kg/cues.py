@@ -33,7 +33,7 @@ from importlib.resources import files
 from operator import attrgetter
 
 from concord_kg.harmonise import _negated, join_dotted, normalise
-from concord_kg.phrases import longest_first
+from concord_kg.phrases import longest_by_start, longest_first
 
 __all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION"]
 
@@ -106,9 +106,7 @@ class Cues:
         for concept, spans in phrases.items():
             for span in spans:
                 self._by_words[span] = self._by_words.get(span, frozenset()) | {concept}
-        self._longest: dict[str, int] = {}
-        for span in self._by_words:
-            self._longest[span[0]] = max(self._longest.get(span[0], 0), len(span))
+        self._longest = longest_by_start(self._by_words)
         self._blockers = {
             span: concepts & {_BLOCKING, _BLOCKING_SHORT}
             for span, concepts in self._by_words.items()

@@ -53,7 +53,7 @@ from concord_kg.files import write_atomic
 from concord_kg.harmonised import count_column, iter_rows, write_harmonised
 from concord_kg.mappings import Reviewed, review_key, write_sssom
 from concord_kg.ontology import CKG, Term, load_ontology, term_info
-from concord_kg.phrases import longest_first
+from concord_kg.phrases import longest_by_start, longest_first
 from concord_kg.semantic import Embedder
 
 if TYPE_CHECKING:
@@ -297,12 +297,13 @@ def _singular(word: str) -> str:
     return word
 
 
-def _offers_alternatives(value: str, key: str) -> bool:
+def _offers_alternatives(value: str, negated: bool) -> bool:
     """Tell whether a short value offers a choice of options ("video or telephone"), naming neither.
 
-    "No named lead or point of contact" denies both, and is not a choice.
+    :param negated: whether the value's words negate: "No named lead or point of contact" denies both,
+        and is not a choice.
     """
-    if len(value.split()) > _SHORT_VALUE or _negated(key):
+    if len(value.split()) > _SHORT_VALUE or negated:
         return False
     return bool(_ALTERNATIVES.search(_OR_IDIOMS.sub(" ", value)))
 
@@ -526,17 +527,9 @@ class Harmoniser:
         return {tuple(k.split()): e for k, e in self.index.items()}
 
     @cached_property
-    def _span_starts(self) -> set[str]:
-        """The first words of every label: a value without one contains no label."""
-        return {k[0] for k in self._spans}
-
-    @cached_property
     def _span_longest(self) -> dict[str, int]:
         """For each first word of a label, the length of the longest label beginning with it."""
-        longest: dict[str, int] = {}
-        for span in self._spans:
-            longest[span[0]] = max(longest.get(span[0], 0), len(span))
-        return longest
+        return longest_by_start(self._spans)
 
     @cached_property
     def _negative_terms(self) -> set[URIRef]:
@@ -694,13 +687,14 @@ class Harmoniser:
         named = self._cues.named(value)
         if named is None:  # a short identifier, or a topic the taxonomy leaves out
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
-        choice = _offers_alternatives(value, key)
+        negated = _negated(key)
+        choice = _offers_alternatives(value, negated)
         # A spelling-level match is looked for now only when it can stop a choice ("Key worker or care
         # coordinator" names one term twice); otherwise after the cues, which come first.
         found = self._fuzzy(key, similarity) or self._contained(key) if choice else None
         if choice and found is None:
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
-        cued = self._cued(named, banned, scores, ranked, void, _negated(key))
+        cued = self._cued(named, banned, scores, ranked, void, negated)
         if cued is not None:
             term, rule = cued
             wording = " ".join(sorted(rule.requires))
@@ -734,7 +728,6 @@ class Harmoniser:
         rival = next(
             (c.score for c in ranked if c.term.iri != best.term.iri and not _related(c.term, best.term)), -1.0
         )
-        negated = _negated(key)
         if (
             "." in (best.term.notation or "")  # a whole domain is the question, never an answer by meaning
             and len(value.split()) > 1  # one word ("Nurse", "Full", "MDT") is too little for meaning alone
@@ -881,7 +874,7 @@ class Harmoniser:
         term, and together cover at least :data:`CONTAINMENT_COVERAGE` of the value's content words.
         """
         words = key.split()
-        if not self._span_starts.intersection(words):
+        if self._span_longest.keys().isdisjoint(words):  # a value without a label's first word has none
             return None
         spans, taken = longest_first(words, self._spans.get, self._span_longest)
         chosen = [(" ".join(words[start : start + size]), entry) for start, size, entry in spans]

@@ -7,12 +7,24 @@ and "shared care coordinator" as a care coordinator, not as shared care.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-__all__ = ["longest_first"]
+__all__ = ["longest_first", "longest_by_start"]
 
 _T = TypeVar("_T")
+
+
+def longest_by_start(spans: Iterable[tuple[str, ...]]) -> dict[str, int]:
+    """Return, for each word a phrase begins with, the length of the longest such phrase.
+
+    >>> longest_by_start([("video", "call"), ("video",), ("call",)])
+    {'video': 2, 'call': 1}
+    """
+    longest: dict[str, int] = {}
+    for span in spans:
+        longest[span[0]] = max(longest.get(span[0], 0), len(span))
+    return longest
 
 
 def longest_first(
@@ -21,7 +33,8 @@ def longest_first(
     """Return the phrases found, as ``(start, size, found)`` in the order taken, and which words they cover.
 
     :param lookup: what a span of words names, or None.
-    :param longest: for each word a phrase can begin with, the length of the longest such phrase.
+    :param longest: for each word a phrase can begin with, the length of the longest such phrase
+        (:func:`longest_by_start`).
 
     >>> known = {("video", "call"): "video", ("call",): "telephone", ("nurse",): "nurse"}
     >>> longest_first("nurse video call".split(), known.get, {"video": 2, "call": 1, "nurse": 1})[0]
