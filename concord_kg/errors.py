@@ -30,9 +30,11 @@ MAX_LISTED_ERRORS = 50
 class ConcordError(ValueError):
     """Base class: a message plus where it happened (file, line/row, column, term) and a hint.
 
-    ``str(error)`` renders ``source:line:column: message`` (the parts that are known), the one
+    ``str(error)`` renders ``source:line: message (hint)`` (the parts that are known), the one
     line the CLI prints and the ``detail`` the server puts in a problem document (the server maps
-    each class to an HTTP status in ``server.problems``).
+    each class to an HTTP status in ``server.problems``). The column and term are kept as
+    attributes and are not added again: a message names its column in its own words ("object_id
+    X: not a taxonomy term"), since a column may be a name or a position.
     """
 
     def __init__(

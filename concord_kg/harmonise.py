@@ -446,6 +446,8 @@ class Harmoniser:
 
     :param domains: notations of sub-trees (``D3``, ``D6.2``): only their terms are candidates.
     :param semantic: add the embedding stage (off: the lexical stages alone, as before).
+    :param cue_rules: let the curator's cue rules name terms (off: the meaning stage is judged alone;
+        the guards against identifiers and off-topic values still apply).
     """
 
     def __init__(
@@ -454,10 +456,12 @@ class Harmoniser:
         *,
         domains: Iterable[str] = (),
         semantic: bool = True,
+        cue_rules: bool = True,
     ) -> None:
         self.graph = graph if graph is not None else load_ontology()
         self.domains = tuple(dict.fromkeys(d.strip() for d in domains if d.strip()))
         self.semantic = semantic
+        self.cue_rules = cue_rules
         known = {t.notation for t in self._all_terms}
         unknown = [d for d in self.domains if d not in known]
         if unknown:
@@ -694,7 +698,7 @@ class Harmoniser:
         found = self._fuzzy(key, similarity) or self._contained(key) if choice else None
         if choice and found is None:
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
-        cued = self._cued(named, banned, scores, ranked, void, negated)
+        cued = self._cued(named, banned, scores, ranked, void, negated) if self.cue_rules else None
         if cued is not None:
             term, rule = cued
             wording = " ".join(sorted(rule.requires))

@@ -687,7 +687,8 @@ def sssom_graph(paths: Iterable[Path]) -> Graph:
 
     An ``object_label`` becomes the object's ``rdfs:label`` (a plain literal: SSSOM gives no language).
     A negated row (``predicate_modifier Not``) and a row whose object is ``sssom:NoTermFound`` state
-    no match, so they give no triple. Files are read by :func:`concord_kg.sssom_io.read_sssom`.
+    no match, so they give no triple; their cells are still checked, since a malformed row makes
+    the file malformed whatever it states. Files are read by :func:`concord_kg.sssom_io.read_sssom`.
 
     :raises MappingError: a file is unreadable, lacks the SSSOM columns, or has a cell that is no
         CURIE or IRI (with the file, line and column).
