@@ -694,8 +694,9 @@ class Harmoniser:
         negated = _negated(key)
         choice = _offers_alternatives(value, negated)
         # A spelling-level match is looked for now only when it can stop a choice ("Key worker or care
-        # coordinator" names one term twice); otherwise after the cues, which come first.
-        found = self._fuzzy(key, similarity) or self._contained(key) if choice else None
+        # coordinator" names one term twice: its labels must cover every word, so "Regional or national
+        # centre" stays a choice); otherwise after the cues, which come first.
+        found = self._fuzzy(key, similarity) or self._contained(key, whole=True) if choice else None
         if choice and found is None:
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
         cued = self._cued(named, banned, scores, ranked, void, negated) if self.cue_rules else None
@@ -871,11 +872,12 @@ class Harmoniser:
         best: np.ndarray = np.maximum(plain, unordered)
         return best
 
-    def _contained(self, key: str) -> tuple[_Entry, float] | None:
+    def _contained(self, key: str, *, whole: bool = False) -> tuple[_Entry, float] | None:
         """Match a short value that contains one term's multi-word label and no other term's label.
 
         Labels found in the value are taken longest first without overlap; all must belong to one
-        term, and together cover at least :data:`CONTAINMENT_COVERAGE` of the value's content words.
+        term, and together cover at least :data:`CONTAINMENT_COVERAGE` of the value's content words
+        (every one of them if ``whole``).
         """
         words = key.split()
         if self._span_longest.keys().isdisjoint(words):  # a value without a label's first word has none
@@ -889,7 +891,9 @@ class Harmoniser:
             return None
         content = [w for w, t in zip(words, taken, strict=True) if t or w not in _FUNCTION_WORDS]
         coverage = sum(taken) / len(content)
-        if coverage < CONTAINMENT_COVERAGE or _negated(key) != any(_negated(k) for k, _ in chosen):
+        if coverage < (1.0 if whole else CONTAINMENT_COVERAGE) or _negated(key) != any(
+            _negated(k) for k, _ in chosen
+        ):
             return None
         return entry, 0.7 + 0.2 * coverage
 

@@ -132,7 +132,10 @@ def test_a_cue_match_is_sure_but_below_a_label(harmoniser):
     assert match.matched  # the concepts that named it, shown in SSSOM match_string
 
 
-@pytest.mark.parametrize("value", ["Video or telephone", "GP or specialist nurse", "Regular or when needed"])
+@pytest.mark.parametrize(
+    "value",
+    ["Video or telephone", "GP or specialist nurse", "Regular or when needed", "Regional or national centre"],
+)
 def test_a_short_value_offering_alternatives_is_left_unmapped(value, harmoniser):
     assert harmoniser.match(value).term is None
     assert Harmoniser(harmoniser.graph, semantic=False).match(value).term is None
