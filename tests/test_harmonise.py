@@ -88,11 +88,17 @@ def test_match_types(value, notation, kind, harmoniser):
     assert (match.term.notation, match.match_type) == (notation, kind)
 
 
-@pytest.mark.parametrize("value", ["Specialist nurse", "Clinical nurse specialist", "Care Coordinator (CNS)"])
+@pytest.mark.parametrize("value", ["Specialist nurse", "Clinical nurse specialist", "CNS"])
 def test_a_specialist_nurse_is_not_taken_for_a_care_coordinator(value, harmoniser):
     # The taxonomy paper names specialist nurses both as care coordinators and as clinical leads.
     match = harmoniser.match(value)
     assert match.term is None or match.term.notation != "D3.2.1.2"
+
+
+@pytest.mark.parametrize("value", ["Care Coordinator (CNS)", "CNS coordinator"])
+def test_a_specialist_nurse_who_coordinates_is_a_care_coordinator(value, harmoniser):
+    # The ontology's own altLabel of D3.2.1.2: "specialist nurse coordinator".
+    assert harmoniser.match(value).term.notation == "D3.2.1.2"
 
 
 @pytest.mark.parametrize(
