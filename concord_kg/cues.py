@@ -35,11 +35,14 @@ from operator import attrgetter
 from concord_kg.harmonise import _negated, join_dotted, normalise
 from concord_kg.phrases import longest_by_start, longest_first
 
-__all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION"]
+__all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION", "MIX"]
 
 #: The concept a value carries when its words negate (see ``harmonise._NEGATIONS``); it is computed,
 #: not listed in ``concepts.csv``.
 NEGATION = "negation"
+#: The concept a value carries when it says it combines ("mixed", "hybrid", "both"): such a value
+#: names the taxonomy's combination option, not the parts it lists (see ``Harmoniser._names_two``).
+MIX = "mix"
 #: Concepts that name "somebody or nothing is absent": rules requiring them may fire on a negated value.
 _NEGATIVE = frozenset({NEGATION, "nobody", "no_owner"})
 

@@ -222,6 +222,12 @@ _NULL_VALUES = {
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 #: "Video or telephone", "GP or specialist nurse": a short value offering alternatives names neither.
 _ALTERNATIVES = re.compile(r"\S\s+or\s+\S", re.I)
+#: Match types a stage infers (not a label, a synonym or a reviewed decision): checked for two options.
+_INFERRED = frozenset({"cue", "fuzzy", "semantic"})
+#: Where a short value joins two things ("Letters and email", "GP + charity", "F2F/video").
+_BOTH = re.compile(r"\s+(?:and|plus)\s+|\s*[+&]\s*|(?<!\bw)/", re.I)
+#: Each part of such a value has at most this many words: longer parts describe, they do not list.
+_PART_WORDS = 3
 #: ... unless "or" is part of an idiom ("once or twice a year", "one or more centres", "or not").
 _OR_IDIOMS = re.compile(
     r"\b(?:once or twice|one or more|two or more|one or two|or so|or not|either or)\b", re.I
@@ -615,7 +621,7 @@ class Harmoniser:
                         for j in order
                         if not banned or str(self.terms[j].iri) not in banned
                     ]
-                out[i] = self._decide(
+                match = self._decide(
                     value,
                     keys[i],
                     count,
@@ -626,7 +632,42 @@ class Harmoniser:
                     -1.0 if void is None else float(void[row]),
                     None if negations is None else negations[row],
                 )
+                if (
+                    match.term is not None
+                    and match.match_type in _INFERRED
+                    and self._names_two(value, match.term)
+                ):
+                    match = Match(value, None, 0.0, "none", count, alternatives=match.alternatives)
+                out[i] = match
         return out
+
+    def _names_two(self, value: str, term: Term) -> bool:
+        """Tell whether a short value joins two options and ``term`` is only one of them.
+
+        "Letters and email" names written and digital sharing, not either one; a curator leaves it
+        unmapped. A combination the taxonomy has ("Video and face to face": D6.2.4, "Annual + PRN":
+        D4.3) is related to neither part, and a value that says it mixes ("Mixed (F2F/video)") names
+        its combination, so both stand.
+        """
+        parts = [p for p in _BOTH.split(value) if p.strip()]
+        if len(parts) < 2 or any(len(p.split()) > _PART_WORDS for p in parts):
+            return False
+        from concord_kg.cues import MIX
+
+        if MIX in self._cues.read(value).carried:
+            return False
+        named = [t for t in map(self._part_term, parts) if t is not None]
+        if not any(_related(t, term) for t in named):
+            return False
+        return any(not _related(t, term) for t in named)
+
+    def _part_term(self, part: str) -> Term | None:
+        """Return the term one part of a value names by a label, a synonym or a single cue, if any."""
+        entry = self.index.get(normalise(part))
+        if entry is not None:
+            return entry.term
+        named = self._cues.named(part) or {}
+        return self._by_notation.get(next(iter(named))) if len(named) == 1 else None
 
     def _scores(self, keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return value × term meaning scores, out-of-domain scores and negations.

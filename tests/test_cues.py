@@ -156,3 +156,19 @@ def test_or_inside_a_label_or_an_idiom_is_no_choice(value, notation, harmoniser)
 def test_neither_of_two_is_not_a_choice_between_them(harmoniser):
     match = harmoniser.match("No named lead or point of contact")
     assert match.term is not None and match.term.notation == "D3.4"
+
+
+@pytest.mark.parametrize(
+    "value", ["Email and letters", "Charity and GP", "Phone call + letter", "Regional & national"]
+)
+def test_a_short_value_listing_two_options_is_left_unmapped(value, harmoniser):
+    # A curator maps a list of two options only where the taxonomy has their combination.
+    assert harmoniser.match(value).term is None
+
+
+@pytest.mark.parametrize(
+    ("value", "notation"),
+    [("Video + face to face", "D6.2.4"), ("Mixed (video/phone)", "D6.2.4"), ("Regular + PRN", "D4.3")],
+)
+def test_a_combination_the_taxonomy_has_is_mapped(value, notation, harmoniser):
+    assert harmoniser.match(value).term.notation == notation
