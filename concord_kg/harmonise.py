@@ -260,6 +260,7 @@ def normalise(text: str) -> str:
         for pattern, meaning in _SHORTHAND:
             text = pattern.sub(meaning, text)
     text = text.replace("&", " and ").replace("+", " and ").replace("n't", " not").replace("'s", "")
+    text = text.replace("%", " percent ")
     words = re.findall(r"[a-z0-9]+", text)
     joined: list[str] = []
     for word in words:
@@ -776,7 +777,8 @@ class Harmoniser:
         )
         if (
             "." in (best.term.notation or "")  # a whole domain is the question, never an answer by meaning
-            and len(value.split()) > 1  # one word ("Nurse", "Full", "MDT") is too little for meaning alone
+            # One word ("Nurse", "The nurse.", "Full", "MDT") is too little for meaning alone.
+            and sum(w.lower() not in _STOPWORDS for w in re.findall(r"[A-Za-z0-9]+", value)) > 1
             and best.score >= SEMANTIC_FLOOR
             and best.score - rival >= SEMANTIC_MARGIN
             and best.score - void >= VOID_MARGIN

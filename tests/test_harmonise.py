@@ -253,3 +253,21 @@ def test_installed_script_harmonises_the_example(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == ",".join(CSV_COLUMNS)
     assert "skos:exactMatch" in sssom.read_text()
+
+
+@pytest.mark.parametrize("value", ["Nurse", "The nurse.", "MDT", "Full", "my consultant"])
+def test_meaning_alone_never_maps_one_word(value, harmoniser):
+    # Articles and possessives do not count: "The nurse." is still one word.
+    assert harmoniser.match(value).match_type != "semantic"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Only 40% of families have a named coordinator",
+        "Interpreter booked for clinic",
+        "Hospital transport home",
+    ],
+)
+def test_statistics_interpreting_and_transport_stay_unmapped(value, harmoniser):
+    assert harmoniser.match(value).term is None
