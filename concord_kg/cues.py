@@ -83,6 +83,11 @@ class CueRule:
     forbids: frozenset[str]
     row: int  # the rule's place in the file: the first row of a notation speaks for it
 
+    @property
+    def weight(self) -> int:
+        """Return how many concepts the rule needs besides a negation (how much evidence it asks for)."""
+        return len(self.requires - {NEGATION})
+
     def fires(self, reading: Reading) -> bool:
         """Tell whether a value read so satisfies the rule.
 

@@ -108,6 +108,8 @@ NARROWER_LAG = 0.1
 #: Values matched per batch (bounds the value × term and value × label matrices).
 _BATCH = 4096
 
+#: A cue rule needing at least this many concepts is not vetoed by a better-scored term outside its family.
+CUE_STRONG_CONCEPTS = 3
 #: Confidence of a match named by the curator's cue rules (:mod:`concord_kg.cues`).
 CUE_CONFIDENCE = 0.85
 #: A cue-named term is not taken when an out-of-domain wording is this much nearer the value.
@@ -804,8 +806,9 @@ class Harmoniser:
 
         When the rules name several unrelated terms, the one the meaning stage scores clearly highest is
         taken. The meaning stage can still veto: a value much nearer an out-of-domain wording than the
-        term, or a term outside the named term's family far ahead of it ("Coordinates (GPS)" is about
-        coordinates, not a GP), leaves the value to the other stages.
+        term, or, unless the rule needs :data:`CUE_STRONG_CONCEPTS` concepts, a term outside the named
+        term's family far ahead of it ("Coordinates (GPS)" is about coordinates, not a GP), leaves the
+        value to the other stages.
         """
         terms = {
             self._by_notation[n]: rule
@@ -833,13 +836,17 @@ class Harmoniser:
             ),
             default=-1.0,
         )
+        rule = terms[term]
+        # A rule that needs three concepts or more is strong evidence: the meaning stage, which blurs
+        # such combinations, may no longer outvote it from outside the family.
+        strong = rule.weight >= CUE_STRONG_CONCEPTS
         if (
             meaning[term] < CUE_MEANING_FLOOR
             or void - meaning[term] > CUE_VOID_LEAD
-            or outside - meaning[term] > CUE_OUTSIDE_LAG
+            or (not strong and outside - meaning[term] > CUE_OUTSIDE_LAG)
         ):
             return None
-        return term, terms[term]
+        return term, rule
 
     @cached_property
     def _cues(self) -> Cues:
