@@ -13,8 +13,9 @@ first. The rules in ``concord_kg/exemplars/`` (see its README) write that readin
 A negation (:data:`NEGATION`) covers its clause: a concept said in a negated clause fires only rules
 that require a negation, so "no full access" is not full access. Words after "rather than",
 "instead of" or "without" are read as negated too. A short value that carries the ``identifier``
-concept (a number, an address) is a field name, and a value that carries ``off_topic`` (research,
-funding, medicines...) is about something the taxonomy leaves out: neither is mapped at all.
+concept (a number, an address) is a field name, a short one that carries ``aside`` (an interpreter,
+transport) is about a side topic, and any value that carries ``off_topic`` (research, funding,
+medicines...) is about something the taxonomy leaves out: none of them is mapped at all.
 
 When rules of several options fire, a rule whose required concepts include all of another's wins
 ("video and face to face" is the combination, not face-to-face), and a term beats its ancestors.
@@ -35,14 +36,11 @@ from operator import attrgetter
 from concord_kg.harmonise import _negated, join_dotted, normalise
 from concord_kg.phrases import longest_by_start, longest_first
 
-__all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION", "MIX"]
+__all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION"]
 
 #: The concept a value carries when its words negate (see ``harmonise._NEGATIONS``); it is computed,
 #: not listed in ``concepts.csv``.
 NEGATION = "negation"
-#: The concept a value carries when it says it combines ("mixed", "hybrid", "both"): such a value
-#: names the taxonomy's combination option, not the parts it lists (see ``Harmoniser._names_two``).
-MIX = "mix"
 #: Concepts that name "somebody or nothing is absent": rules requiring them may fire on a negated value.
 _NEGATIVE = frozenset({NEGATION, "nobody", "no_owner"})
 
@@ -55,13 +53,16 @@ _CLAUSE_BREAK = re.compile(
 )
 #: Words after which a clause names what is *not* done ("reviews on request rather than at fixed intervals").
 _CONTRAST = re.compile(r"\b(?:rather than|instead of|without)\b", re.I)
-#: A value of at most this many words that carries the ``identifier`` concept is a field name.
+#: A value of at most this many words that carries the ``identifier`` or ``aside`` concept is a field
+#: name or a side topic ("Interpreter needed"); in a longer value such words are said in passing.
 _SHORT = 4
-#: Concepts that stop every stage of matching: a value about an identifier (if short) or about a topic
-#: the taxonomy leaves out (research, funding, waiting times, medicines...). They are looked for in
-#: every phrase of the value, even one inside a longer phrase ("telephone number of the nurse").
-_BLOCKING_SHORT = "identifier"
+#: Concepts that stop every stage of matching: a short value about an identifier or a side topic
+#: (interpreting, transport), or any value about a topic the taxonomy leaves out (research, funding,
+#: waiting times, medicines...). They are looked for in every phrase of the value, even one inside a
+#: longer phrase ("telephone number of the nurse").
+_BLOCKING_SHORT = frozenset({"identifier", "aside"})
 _BLOCKING = "off_topic"
+_BLOCKERS = _BLOCKING_SHORT | {_BLOCKING}
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,6 @@ class CueRule:
     requires: frozenset[str]
     forbids: frozenset[str]
     row: int  # the rule's place in the file: the first row of a notation speaks for it
-
-    @property
-    def weight(self) -> int:
-        """Return how many concepts the rule needs besides a negation (how much evidence it asks for)."""
-        return len(self.requires - {NEGATION})
 
     def fires(self, reading: Reading) -> bool:
         """Tell whether a value read so satisfies the rule.
@@ -116,9 +112,7 @@ class Cues:
                 self._by_words[span] = self._by_words.get(span, frozenset()) | {concept}
         self._longest = longest_by_start(self._by_words)
         self._blockers = {
-            span: concepts & {_BLOCKING, _BLOCKING_SHORT}
-            for span, concepts in self._by_words.items()
-            if concepts & {_BLOCKING, _BLOCKING_SHORT}
+            span: concepts & _BLOCKERS for span, concepts in self._by_words.items() if concepts & _BLOCKERS
         }
         self._blocker_starts = frozenset(span[0] for span in self._blockers)
         # Clauses recur across a column's values ("Key worker; ward 3", "Key worker; ward 4"): read each once.
@@ -184,7 +178,7 @@ class Cues:
         topic the taxonomy leaves out).
         """
         reading = self.read(value)
-        if _BLOCKING in reading.blocking or (_BLOCKING_SHORT in reading.blocking and reading.words <= _SHORT):
+        if _BLOCKING in reading.blocking or (_BLOCKING_SHORT & reading.blocking and reading.words <= _SHORT):
             return None
         fired = {r for c in reading.carried for r in self._by_concept.get(c, ()) if r.fires(reading)}
         # A rule that asks for more (all of another's concepts and some) is the more specific reading.

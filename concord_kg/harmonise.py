@@ -21,9 +21,10 @@ Precision comes first (a wrong mapping is worse than none): values saying nothin
 dates, numbers, identifiers) and values about topics the taxonomy leaves out (research, funding,
 medicines) are never matched; a value with a negation (``no``, ``not``, ``lack``…) only matches a label
 that has one too; a key shared by two terms matches neither; fuzzy matches need a margin over the best
-other term; a short value offering alternatives ("video or telephone") names neither; meaning alone
-never maps a one-word value, nor any value onto a whole domain. Synonyms belong in the ontology, not
-here.
+other term; a short value offering alternatives ("video or telephone") names neither, and one listing
+two options ("letters and email") names neither unless the taxonomy has their combination (hybrid,
+combination: checked after the first hit); meaning alone never maps a one-word value, nor any value
+onto a whole domain. Synonyms belong in the ontology, not here.
 """
 
 from __future__ import annotations
@@ -108,8 +109,6 @@ NARROWER_LAG = 0.1
 #: Values matched per batch (bounds the value × term and value × label matrices).
 _BATCH = 4096
 
-#: A cue rule needing at least this many concepts is not vetoed by a better-scored term outside its family.
-CUE_STRONG_CONCEPTS = 3
 #: Confidence of a match named by the curator's cue rules (:mod:`concord_kg.cues`).
 CUE_CONFIDENCE = 0.85
 #: A cue-named term is not taken when an out-of-domain wording is this much nearer the value.
@@ -223,9 +222,11 @@ _NULL_VALUES = {
 
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 #: "Video or telephone", "GP or specialist nurse": a short value offering alternatives names neither.
-_ALTERNATIVES = re.compile(r"\S\s+or\s+\S", re.I)
+_ALTERNATIVES = re.compile(r"\S\s+or\s+\S|\band/or\b", re.I)
 #: Match types a stage infers (not a label, a synonym or a reviewed decision): checked for two options.
 _INFERRED = frozenset({"cue", "fuzzy", "semantic"})
+#: Characters stripped from the ends of a word when words are counted.
+_PUNCTUATION = "\"'()[]{}.,;:!?-*"
 #: Where a short value joins two things ("Letters and email", "GP + charity", "F2F/video").
 _BOTH = re.compile(r"\s+(?:and|plus)\s+|\s*[+&]\s*|(?<!\bw)/", re.I)
 #: Each part of such a value has at most this many words: longer parts describe, they do not list.
@@ -330,6 +331,16 @@ def _is_null(key: str, raw: str) -> bool:
     letters = sum(map(str.isalpha, raw))
     digits = sum(map(str.isdigit, key))
     return digits >= 2 and digits >= letters / 2
+
+
+def _words(value: str) -> int:
+    """Count a value's words as written, without articles and possessives ("The nurse's" is one word).
+
+    >>> [_words(v) for v in ("The nurse.", "Nurse/GP", "Co-ordinator", "M.D.T.", "Full access")]
+    [1, 1, 1, 1, 2]
+    """
+    words = (w.strip(_PUNCTUATION).lower().removesuffix("'s") for w in join_dotted(value).split())
+    return sum(1 for w in words if w and w not in _STOPWORDS)
 
 
 def _negated(key: str) -> bool:
@@ -455,8 +466,9 @@ class Harmoniser:
 
     :param domains: notations of sub-trees (``D3``, ``D6.2``): only their terms are candidates.
     :param semantic: add the embedding stage (off: the lexical stages alone, as before).
-    :param cue_rules: let the curator's cue rules name terms (off: the meaning stage is judged alone;
-        the guards against identifiers and off-topic values still apply).
+    :param cue_rules: let the curator's cue rules name terms (off: what the label, synonym and spelling
+        stages leave goes to the meaning stage; the cue concepts still stop identifiers and off-topic
+        values and tell the parts of a short list).
     """
 
     def __init__(
@@ -648,21 +660,25 @@ class Harmoniser:
         """Tell whether a short value joins two options and ``term`` is only one of them.
 
         "Letters and email" names written and digital sharing, not either one; a curator leaves it
-        unmapped. A combination the taxonomy has ("Video and face to face": D6.2.4, "Annual + PRN":
-        D4.3) is related to neither part, and a value that says it mixes ("Mixed (F2F/video)") names
-        its combination, so both stand.
+        unmapped. A term that combines (:attr:`_combining`: "Video and face to face" is D6.2.4, "Hub and
+        local care" D1.2) stands, and so does a term related to neither part ("Specialist + local care"
+        names D1.2.2 through both).
         """
+        if term.iri in self._combining:
+            return False
         parts = [p for p in _BOTH.split(value) if p.strip()]
         if len(parts) < 2 or any(len(p.split()) > _PART_WORDS for p in parts):
-            return False
-        from concord_kg.cues import MIX
-
-        if MIX in self._cues.read(value).carried:
             return False
         named = [t for t in map(self._part_term, parts) if t is not None]
         if not any(_related(t, term) for t in named):
             return False
         return any(not _related(t, term) for t in named)
+
+    @cached_property
+    def _combining(self) -> frozenset[URIRef]:
+        """Return the options whose labels say they combine others (hybrid, combination, mixed, blended)."""
+        words = {"combination", "combined", "hybrid", "mix", "mixed", "blended"}
+        return frozenset(e.term.iri for key, e in self.index.items() if words & set(key.split()))
 
     def _part_term(self, part: str) -> Term | None:
         """Return the term one part of a value names by a label, a synonym or a single cue, if any."""
@@ -779,8 +795,7 @@ class Harmoniser:
         )
         if (
             "." in (best.term.notation or "")  # a whole domain is the question, never an answer by meaning
-            # One word ("Nurse", "The nurse.", "Full", "MDT") is too little for meaning alone.
-            and sum(w.lower() not in _STOPWORDS for w in re.findall(r"[A-Za-z0-9]+", value)) > 1
+            and _words(value) > 1  # one word ("Nurse", "The nurse.", "MDT") is too little for meaning alone
             and best.score >= SEMANTIC_FLOOR
             and best.score - rival >= SEMANTIC_MARGIN
             and best.score - void >= VOID_MARGIN
@@ -806,9 +821,8 @@ class Harmoniser:
 
         When the rules name several unrelated terms, the one the meaning stage scores clearly highest is
         taken. The meaning stage can still veto: a value much nearer an out-of-domain wording than the
-        term, or, unless the rule needs :data:`CUE_STRONG_CONCEPTS` concepts, a term outside the named
-        term's family far ahead of it ("Coordinates (GPS)" is about coordinates, not a GP), leaves the
-        value to the other stages.
+        term, or a term outside the named term's family far ahead of it ("Coordinates (GPS)" is about
+        coordinates, not a GP), leaves the value to the other stages.
         """
         terms = {
             self._by_notation[n]: rule
@@ -836,17 +850,13 @@ class Harmoniser:
             ),
             default=-1.0,
         )
-        rule = terms[term]
-        # A rule that needs three concepts or more is strong evidence: the meaning stage, which blurs
-        # such combinations, may no longer outvote it from outside the family.
-        strong = rule.weight >= CUE_STRONG_CONCEPTS
         if (
             meaning[term] < CUE_MEANING_FLOOR
             or void - meaning[term] > CUE_VOID_LEAD
-            or (not strong and outside - meaning[term] > CUE_OUTSIDE_LAG)
+            or outside - meaning[term] > CUE_OUTSIDE_LAG
         ):
             return None
-        return term, rule
+        return term, terms[term]
 
     @cached_property
     def _cues(self) -> Cues:

@@ -26,8 +26,8 @@ __all__ = ["Embedder", "load_embedder", "load_exemplars", "MODEL_NAME", "EXEMPLA
 MODEL_NAME = "l2_supercat_256"
 #: Values embedded per block: bounds the memory the token vectors of one block take.
 _BLOCK = 4096
-#: Texts of similar length summed together (padded to the longest of them).
-_GROUP = 256
+#: Padded tokens summed in one group (texts of similar length): 16,384 tokens take 16 MiB.
+_GROUP_TOKENS = 16_384
 
 
 class Embedder:
@@ -63,21 +63,26 @@ class Embedder:
 
         Texts are taken in groups of similar length, each padded with the zero row to a matrix of token
         ids: one ``take`` and one contiguous sum per group, many times faster than gathering the tokens of
-        all texts and reducing them segment by segment.
+        all texts and reducing them segment by segment. A group holds at most :data:`_GROUP_TOKENS`
+        padded tokens, so one very long text is summed on its own and memory stays bounded.
         """
         pad = len(self._padded) - 1
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
         sums = np.zeros((len(ids), self.dimension), dtype=np.float32)
-        order = np.argsort(lengths, kind="stable")
-        for start in range(0, len(order), _GROUP):
-            group = order[start : start + _GROUP]
-            width = int(lengths[group[-1]])  # sorted: the group's longest text is its last
-            if not width:
-                continue
+        order = [int(at) for at in np.argsort(lengths, kind="stable") if lengths[at]]
+        start = 0
+        while start < len(order):
+            # Sorted by length: the group's last text is its longest, so it sets the width.
+            end = start + 1
+            while end < len(order) and (end + 1 - start) * lengths[order[end]] <= _GROUP_TOKENS:
+                end += 1
+            group = order[start:end]
+            width = int(lengths[group[-1]])
             matrix = np.full((len(group), width), pad, dtype=np.int64)
             for row, at in enumerate(group):
                 matrix[row, : lengths[at]] = ids[at]
             sums[group] = np.take(self._padded, matrix, axis=0).sum(axis=1)
+            start = end
         return sums
 
 

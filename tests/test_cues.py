@@ -172,16 +172,3 @@ def test_a_short_value_listing_two_options_is_left_unmapped(value, harmoniser):
 )
 def test_a_combination_the_taxonomy_has_is_mapped(value, notation, harmoniser):
     assert harmoniser.match(value).term.notation == notation
-
-
-@pytest.mark.parametrize(
-    ("value", "notation"),
-    [
-        ("Consultants see only the information relevant to them", "D5.2.2"),
-        ("The GP sees only the parts that concern her", "D5.2.2"),
-        ("Parents see the letters only", "D5.1.2"),
-    ],
-)
-def test_a_rule_needing_three_concepts_is_not_outvoted_from_outside_its_family(value, notation, harmoniser):
-    # The meaning stage puts these nearer a GP, a consultant or written letters than near restricted access.
-    assert harmoniser.match(value).term.notation == notation
