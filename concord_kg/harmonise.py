@@ -41,7 +41,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -430,9 +430,7 @@ class Harmonisation:
         lines = [
             f"{self.source}: column {self.column}: {len(self.matches)} distinct value(s) in {rows} row(s); "
             f"mapped {len(self.mapped)} ({mapped_rows} rows: "
-            + ", ".join(
-                f"{k} {kinds[k]}" for k in ("exact", "synonym", "cue", "fuzzy", "semantic", "reviewed")
-            )
+            + ", ".join(f"{k} {kinds[k]}" for k in get_args(MatchType) if k != "none")
             + f"), unmapped {len(self.unmapped)} ({rows - mapped_rows} rows)"
         ]
         if self.unmapped:
