@@ -239,6 +239,8 @@ _OR_IDIOMS = re.compile(
 _SHORT_VALUE = 8
 _ISE = re.compile(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$")
 _ISE_EXCEPTIONS = {"size", "sizes", "prize", "seize", "capsize"}
+#: Contractions written without an apostrophe, as survey answers often are ("dont", "havent", "cant").
+_BARE_NOT = re.compile(r"\b(do|does|did|has|have|had|is|are|was|were|could|would|should|need|ca|wo)nt\b")
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a value is normalised for its key and again by the cue rules
@@ -253,6 +255,8 @@ def normalise(text: str) -> str:
     'general practitioner'
     >>> normalise("Pt f/u 6/12")
     'patient follow up interval of month'
+    >>> normalise("We havent got one, cant say")
+    'we have not got one ca not say'
     """
     if "GPS" in text:
         text = _SATELLITE.sub(" geolocation ", text)
@@ -264,6 +268,8 @@ def normalise(text: str) -> str:
             text = pattern.sub(meaning, text)
     text = text.replace("&", " and ").replace("+", " and ").replace("n't", " not").replace("'s", "")
     text = text.replace("%", " percent ")
+    if "nt" in text:
+        text = _BARE_NOT.sub(r"\1 not", text)
     words = re.findall(r"[a-z0-9]+", text)
     joined: list[str] = []
     for word in words:
