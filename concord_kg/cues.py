@@ -15,7 +15,9 @@ that require a negation, so "no full access" is not full access. Words after "ra
 "instead of" or "without" are read as negated too. A short value that carries the ``identifier``
 concept (a number, an address) is a field name, a short one that carries ``aside`` (an interpreter,
 transport) is about a side topic, and any value that carries ``off_topic`` (research, funding,
-medicines...) is about something the taxonomy leaves out: none of them is mapped at all.
+medicines...) is about something the taxonomy leaves out: none of them is mapped at all. A value of
+at most four words carries the computed concept :data:`BARE`, so that a rule can name an option from a
+picklist answer that gives a role alone ("Self", "Parent/carer").
 
 When rules of several options fire, a rule whose required concepts include all of another's wins
 ("video and face to face" is the combination, not face-to-face), and a term beats its ancestors.
@@ -36,11 +38,14 @@ from operator import attrgetter
 from concord_kg.harmonise import _negated, join_dotted, normalise
 from concord_kg.phrases import longest_by_start, longest_first
 
-__all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION"]
+__all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION", "BARE"]
 
 #: The concept a value carries when its words negate (see ``harmonise._NEGATIONS``); it is computed,
 #: not listed in ``concepts.csv``.
 NEGATION = "negation"
+#: The concept a value carries when it has at most :data:`_SHORT` words: a picklist answer or a field
+#: value, which names its option by a role alone ("Self", "Parent/carer"). Computed, like :data:`NEGATION`.
+BARE = "bare"
 #: Concepts that name "somebody or nothing is absent": rules requiring them may fire on a negated value.
 _NEGATIVE = frozenset({NEGATION, "nobody", "no_owner"})
 
@@ -157,6 +162,9 @@ class Cues:
                 blocking |= blockers
                 if NEGATION not in found:
                     affirmed |= found
+        if words <= _SHORT:
+            carried.add(BARE)
+            affirmed.add(BARE)
         return Reading(frozenset(carried), frozenset(affirmed), frozenset(blocking), words)
 
     def _read_clause(self, text: str) -> tuple[frozenset[str], int, frozenset[str]]:
@@ -216,7 +224,7 @@ def parse_cues(concepts: str, rules: str) -> Cues:
         if name in phrases:
             raise ValueError(f"concepts.csv:{reader.line_num}: concept {name} is defined twice")
         phrases[name] = sorted(spans)
-    known = set(phrases) | {NEGATION}
+    known = set(phrases) | {NEGATION, BARE}
     compiled: list[CueRule] = []
     reader = csv.DictReader(io.StringIO(rules))
     for row in reader:

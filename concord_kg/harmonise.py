@@ -223,6 +223,8 @@ _NULL_VALUES = {
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 #: "Video or telephone", "GP or specialist nurse": a short value offering alternatives names neither.
 _ALTERNATIVES = re.compile(r"\S\s+or\s+\S|\band/or\b", re.I)
+#: Where such a value splits into its alternatives.
+_OR = re.compile(r"\s+or\s+|\s*\band/or\b\s*", re.I)
 #: Match types a stage infers (not a label, a synonym or a reviewed decision): checked for two options.
 _INFERRED = frozenset({"cue", "fuzzy", "semantic"})
 #: Characters stripped from the ends of a word when words are counted.
@@ -684,6 +686,11 @@ class Harmoniser:
         words = {"combination", "combined", "hybrid", "mix", "mixed", "blended"}
         return frozenset(e.term.iri for key, e in self.index.items() if words & set(key.split()))
 
+    def _one_choice(self, value: str) -> bool:
+        """Tell whether every alternative a value offers names one and the same term ("Parent or carer")."""
+        named = {self._part_term(p) for p in _OR.split(value) if p.strip()}
+        return len(named) == 1 and None not in named
+
     def _part_term(self, part: str) -> Term | None:
         """Return the term one part of a value names by a label, a synonym or a single cue, if any."""
         entry = self.index.get(normalise(part))
@@ -761,7 +768,7 @@ class Harmoniser:
         # coordinator" names one term twice: its labels must cover every word, so "Regional or national
         # centre" stays a choice); otherwise after the cues, which come first.
         found = self._fuzzy(key, similarity) or self._contained(key, whole=True) if choice else None
-        if choice and found is None:
+        if choice and found is None and not self._one_choice(value):
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
         cued = self._cued(named, banned, scores, ranked, void, negated) if self.cue_rules else None
         if cued is not None:

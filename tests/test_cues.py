@@ -147,6 +147,8 @@ def test_a_short_value_offering_alternatives_is_left_unmapped(value, harmoniser)
         ("Multiple servces or centres", "D1.3.3"),  # a misspelt label that holds "or"
         ("Key worker or care coordinator", "D3.2.1.2"),  # two names of one term
         ("Once or twice a year", "D4.1"),
+        ("My parent or carer", "D3.3.2"),  # two wordings of one option
+        ("On Teams or Zoom with the consultant", "D6.2.2"),
     ],
 )
 def test_or_inside_a_label_or_an_idiom_is_no_choice(value, notation, harmoniser):
@@ -172,3 +174,32 @@ def test_a_short_value_listing_two_options_is_left_unmapped(value, harmoniser):
 )
 def test_a_combination_the_taxonomy_has_is_mapped(value, notation, harmoniser):
     assert harmoniser.match(value).term.notation == notation
+
+
+@pytest.mark.parametrize(
+    "value", ["Self", "Parent/carer", "me (patient)", "My husband", "06 - Self / family"]
+)
+def test_a_picklist_answer_naming_the_patient_or_a_carer_is_self_coordination(value, harmoniser):
+    assert harmoniser.match(value).term.notation == "D3.3.2"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Carer's allowance",  # a benefit
+        "Patient deceased",  # a vital status
+        "Depends on the patient",
+        "Patient portal",
+        "I think so",  # "I" names nobody's role
+        "The patient is seen by a neurologist and a cardiologist",  # longer than a picklist answer
+    ],
+)
+def test_the_patient_named_in_passing_is_not_self_coordination(value, harmoniser):
+    match = harmoniser.match(value)
+    assert match.term is None or match.term.notation != "D3.3.2"
+
+
+def test_the_bare_concept_is_carried_by_short_values_only():
+    cues = load_cues()
+    assert "bare" in cues.read("Parent / carer").carried
+    assert "bare" not in cues.read("Parents coordinate the care themselves, with some help").carried
