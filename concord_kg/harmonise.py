@@ -537,8 +537,13 @@ class Harmoniser:
                 index[key] = min(entries, key=lambda e: e.kind != "exact")
                 continue
             exact = {e.term.iri for e in entries if e.kind == "exact"}
+            deepest = max(entries, key=lambda e: len(e.term.notation or ""))
             if len(exact) == 1:  # one term's preferred label wins over another's synonym
                 index[key] = next(e for e in entries if e.kind == "exact")
+            elif all(_related(e.term, deepest.term) for e in entries):
+                # A sub-domain and its option both claim the wording ("no MDT working"): a curator
+                # takes the most specific term that fits.
+                index[key] = deepest
             else:
                 self._ambiguous.add(key)
         return index

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rdflib import Graph, Literal
+from rdflib.namespace import SKOS
 
 from concord_kg.cli import main
 from concord_kg.errors import MappingError
@@ -109,9 +111,19 @@ def test_negated_or_mixed_values_do_not_take_a_plain_label(value, harmoniser):
     assert match.term is None or match.term.notation not in {"D3.2.1.2", "D4.1", "D4.2"}
 
 
-def test_a_key_two_terms_share_maps_to_neither(harmoniser):
+def test_a_key_two_unrelated_terms_share_maps_to_neither(harmoniser):
+    graph = Graph()
+    graph += harmoniser.graph
+    for notation in ("D1.1.1", "D6.2.3"):  # two options in different domains claim one wording
+        iri = next(t.iri for t in harmoniser.terms if t.notation == notation)
+        graph.add((iri, SKOS.altLabel, Literal("the usual arrangement", lang="en")))
+    assert Harmoniser(graph, semantic=False).match("The usual arrangement").term is None
+
+
+def test_a_key_a_sub_domain_and_its_option_share_maps_to_the_option(harmoniser):
     # "No MDT working" (D2.3) and "no multidisciplinary team working" (D2.3.1) normalise alike.
-    assert harmoniser.match("No MDT working").term is None
+    match = harmoniser.match("No MDT working")
+    assert (match.term.notation, match.match_type) == ("D2.3.1", "synonym")
 
 
 def test_each_distinct_value_is_mapped_once_and_counted():
