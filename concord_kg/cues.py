@@ -14,8 +14,9 @@ A negation (:data:`NEGATION`) covers its clause: a concept said in a negated cla
 that require a negation, so "no full access" is not full access. Words after "rather than",
 "instead of" or "without" are read as negated too. A short value that carries the ``identifier``
 concept (a number, an address) is a field name, a short one that carries ``aside`` (an interpreter,
-transport) is about a side topic, and any value that carries ``off_topic`` (research, funding,
-medicines...) is about something the taxonomy leaves out: none of them is mapped at all. A value of
+transport) is about a side topic, any value that carries ``off_topic`` (research, funding,
+medicines...) is about something the taxonomy leaves out, and any value that carries ``unsure`` ("don't
+know who coordinates") names no option: none of them is mapped at all. A value of
 at most four words carries the computed concept :data:`BARE`, so that a rule can name an option from a
 picklist answer that gives a role alone ("Self", "Parent/carer").
 
@@ -63,11 +64,11 @@ _CONTRAST = re.compile(r"\b(?:rather than|instead of|without)\b", re.I)
 _SHORT = 4
 #: Concepts that stop every stage of matching: a short value about an identifier or a side topic
 #: (interpreting, transport), or any value about a topic the taxonomy leaves out (research, funding,
-#: waiting times, medicines...). They are looked for in every phrase of the value, even one inside a
-#: longer phrase ("telephone number of the nurse").
+#: waiting times, medicines...) or that says its writer does not know who or where. They are looked
+#: for in every phrase of the value, even one inside a longer phrase ("telephone number of the nurse").
 _BLOCKING_SHORT = frozenset({"identifier", "aside"})
-_BLOCKING = "off_topic"
-_BLOCKERS = _BLOCKING_SHORT | {_BLOCKING}
+_BLOCKING = frozenset({"off_topic", "unsure"})
+_BLOCKERS = _BLOCKING_SHORT | _BLOCKING
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ class Cues:
         topic the taxonomy leaves out).
         """
         reading = self.read(value)
-        if _BLOCKING in reading.blocking or (_BLOCKING_SHORT & reading.blocking and reading.words <= _SHORT):
+        if _BLOCKING & reading.blocking or (_BLOCKING_SHORT & reading.blocking and reading.words <= _SHORT):
             return None
         fired = {r for c in reading.carried for r in self._by_concept.get(c, ()) if r.fires(reading)}
         # A rule that asks for more (all of another's concepts and some) is the more specific reading.

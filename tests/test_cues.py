@@ -79,7 +79,12 @@ def test_the_longest_phrase_is_read_first():
 
 @pytest.mark.parametrize(
     "value",
-    ["Contact number", "Telephone number of the nurse", "The charity funds research into new treatments"],
+    [
+        "Contact number",
+        "Telephone number of the nurse",
+        "The charity funds research into new treatments",
+        "Don't know who coordinates",  # not knowing names nobody
+    ],
 )
 def test_an_identifier_or_an_off_topic_word_leaves_the_value_unmapped(value, harmoniser):
     assert named(value) is None
@@ -203,3 +208,21 @@ def test_the_bare_concept_is_carried_by_short_values_only():
     cues = load_cues()
     assert "bare" in cues.read("Parent / carer").carried
     assert "bare" not in cues.read("Parents coordinate the care themselves, with some help").carried
+
+
+@pytest.mark.parametrize(
+    ("value", "notation"),
+    [
+        ("The charity funds a coordinator post for the condition", "D3.3.1"),
+        ("No MDT input", "D2.3.1"),
+        ("Every specialist looks only at his organ, nobody takes the ownership", "D2.3.1"),
+        ("Two specialists in the same appointment", "D2.2.1"),
+        ("Adult and paediatric consultants see him together at the same appointment", "D2.2.1"),
+        ("Emergency care plan held by patient", "D6.1.2"),
+        ("PKB app", "D6.1.1"),
+        ("The teams email each other updates", "D6.1.1"),
+        ("Remote consultation", "D6.2"),  # neither video nor telephone said
+    ],
+)
+def test_rules_read_from_the_tuning_sets(value, notation, harmoniser):
+    assert harmoniser.match(value).term.notation == notation
