@@ -167,6 +167,8 @@ _SHORTHAND = (
     (re.compile(r"(?<![\d/])\d{1,2}/12(?![\d/])"), " interval of months "),
     (re.compile(r"(?<![\d/])\d{1,2}/52(?![\d/])"), " interval of weeks "),
 )
+#: "every 18 months", "every 4 to 6 months": a fixed interval, however many.
+_EVERY = re.compile(r"\bevery \d+(?:\s*(?:to|or|-)\s*\d+)? (month|week|year)s?\b")
 _SATELLITE = re.compile(r"\bGPS\b")
 #: American spellings (and spelling variants) mapped to the British spelling the ontology uses.
 SPELLINGS = {
@@ -257,6 +259,8 @@ def normalise(text: str) -> str:
     'general practitioner'
     >>> normalise("Pt f/u 6/12")
     'patient follow up interval of month'
+    >>> normalise("Every 4-6 months")
+    'every interval of month'
     >>> normalise("We havent got one, cant say")
     'we have not got one ca not say'
     """
@@ -268,6 +272,8 @@ def normalise(text: str) -> str:
     if "/" in text:  # every shorthand pattern has a slash
         for pattern, meaning in _SHORTHAND:
             text = pattern.sub(meaning, text)
+    if "every" in text:
+        text = _EVERY.sub(r" every interval of \1s ", text)
     text = text.replace("&", " and ").replace("+", " and ").replace("n't", " not").replace("'s", "")
     text = text.replace("%", " percent ")
     if "nt" in text:
