@@ -167,6 +167,7 @@ _SHORTHAND = (
     (re.compile(r"(?<![\d/])\d{1,2}/12(?![\d/])"), " interval of months "),
     (re.compile(r"(?<![\d/])\d{1,2}/52(?![\d/])"), " interval of weeks "),
 )
+_A_AND_E = re.compile(r"\ba\s*(?:&|and)\s*e\b")
 #: "every 18 months", "every 4 to 6 months": a fixed interval, however many.
 _EVERY = re.compile(r"\bevery \d+(?:\s*(?:to|or|-)\s*\d+)? (month|week|year)s?\b")
 _SATELLITE = re.compile(r"\bGPS\b")
@@ -259,6 +260,8 @@ def normalise(text: str) -> str:
     'general practitioner'
     >>> normalise("Pt f/u 6/12")
     'patient follow up interval of month'
+    >>> normalise("A&E can see it")
+    'emergency department can see it'
     >>> normalise("Every 4-6 months")
     'every interval of month'
     >>> normalise("We havent got one, cant say")
@@ -274,6 +277,8 @@ def normalise(text: str) -> str:
             text = pattern.sub(meaning, text)
     if "every" in text:
         text = _EVERY.sub(r" every interval of \1s ", text)
+    if "e" in text:  # "A&E" before "&" is read as "and" and "e" joins the next word as in "e-mail"
+        text = _A_AND_E.sub(" emergency department ", text)
     text = text.replace("&", " and ").replace("+", " and ").replace("n't", " not").replace("'s", "")
     text = text.replace("%", " percent ")
     if "nt" in text:
