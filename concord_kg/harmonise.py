@@ -873,6 +873,7 @@ class Harmoniser:
                 c.score
                 for c in ranked
                 if not _within(c.term.notation, [family or ""])
+                and not _below(term, c.term)  # the term's own domain is no rival of it
                 and (c.term.iri in self._negative_terms) == negated
             ),
             default=-1.0,
