@@ -222,7 +222,33 @@ def test_the_bare_concept_is_carried_by_short_values_only():
         ("PKB app", "D6.1.1"),
         ("The teams email each other updates", "D6.1.1"),
         ("Remote consultation", "D6.2"),  # neither video nor telephone said
+        ("It's one of three nationally commissioned centres, we go to whichever is nearest", "D1.3.3"),
+        ("Local hospital", "D1.1"),
+        ("Local DGH only", "D1.1.1"),
+        ("Coordinator (type not known)", "D3.2.1"),
+        ("Appointments team", "D3.1.1"),
+        ("GP coordinates", "D3.2.3"),
+        ("Mum does it all - chasing appointments, passing letters between hospitals", "D3.3.2"),
+        ("Phoned GP", "D6.1.3"),
+        ("Not on a schedule, just when I call", "D4.2"),
+        ("Annual review but can get seen quickly if he's unwell", "D4.3"),
+        ("Hub-and-spoke: hub provides coordination only; spokes deliver all clinical care", "D1.2.1"),
+        ("The audit found no joint working between the health and social care teams", "D2.3.1"),
     ],
 )
 def test_rules_read_from_the_tuning_sets(value, notation, harmoniser):
     assert harmoniser.match(value).term.notation == notation
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Large print letters",
+        "Severe fatigue and joint pain",
+        "Out of area",
+        "Commissioned by NHS England Specialised Commissioning",
+        "Every 6 months or when needed, not sure which",
+    ],
+)
+def test_values_the_tuning_sets_leave_unmapped(value, harmoniser):
+    assert harmoniser.match(value).term is None
