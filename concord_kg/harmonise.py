@@ -290,17 +290,18 @@ def normalise(text: str) -> str:
             joined[-1] += word
         else:
             joined.append(word)
-    out: list[str] = []
-    for word in joined:
-        word = SPELLINGS.get(word, word)
-        if word in ABBREVIATIONS:
-            out.extend(_singular(w) for w in ABBREVIATIONS[word].split())
-            continue
-        if word not in _ISE_EXCEPTIONS:
-            word = _ISE.sub(lambda m: "is" + m.group(1), word)
-        if word not in _STOPWORDS:
-            out.append(_singular(word))
-    return " ".join(out)
+    return " ".join(key for word in joined for key in _word_keys(word))
+
+
+@functools.cache  # a column's words repeat far more than its values do
+def _word_keys(word: str) -> tuple[str, ...]:
+    """Return the matching key of one word: British spelling, abbreviation spelt out, singular; none if a stopword."""
+    word = SPELLINGS.get(word, word)
+    if word in ABBREVIATIONS:
+        return tuple(_singular(w) for w in ABBREVIATIONS[word].split())
+    if "iz" in word and word not in _ISE_EXCEPTIONS:
+        word = _ISE.sub(lambda m: "is" + m.group(1), word)
+    return () if word in _STOPWORDS else (_singular(word),)
 
 
 def join_dotted(text: str) -> str:
