@@ -295,7 +295,7 @@ def normalise(text: str) -> str:
 
 @functools.cache  # a column's words repeat far more than its values do
 def _word_keys(word: str) -> tuple[str, ...]:
-    """Return the matching key of one word: British spelling, abbreviation spelt out, singular; none if a stopword."""
+    """Return the key of one word: British spelling, abbreviation spelt out, singular; none for a stopword."""
     word = SPELLINGS.get(word, word)
     if word in ABBREVIATIONS:
         return tuple(_singular(w) for w in ABBREVIATIONS[word].split())

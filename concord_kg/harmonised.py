@@ -13,7 +13,7 @@ import csv
 import io
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -98,14 +98,14 @@ def count_column(
     :param path: a file, or a binary stream named ``name`` (see :func:`iter_rows`).
     :raises MappingError: unreadable file, empty file, or no such column (the error lists the columns).
     """
-    counts: Counter[str] = Counter()
-    rows = 0
     with _column_rows(path, column, name, sheet, table_format) as (_, at, reader):
-        for row in reader:
-            if row:
-                counts[_cell(row, at)] += 1
-                rows += 1
-    return counts, rows
+        # Counter counts an iterable in C; the cell is read inline for the usual case, a text cell.
+        counts = Counter(
+            row[at].strip() if len(row) > at and row[at].__class__ is str else _cell(row, at)
+            for row in reader
+            if row
+        )
+    return counts, sum(counts.values())
 
 
 def write_harmonised(
@@ -148,8 +148,9 @@ def write_harmonised(
     with _column_rows(path, column, name, sheet, table_format) as (header, at, reader):
         added = [f"{column}_{suffix}" for suffix in NEW_COLUMNS]
         new_header = [*header[: at + 1], *added, *header[at + 1 :]]
-        rows = _with_columns(reader, at, lookup)
-        return (_write_xlsx if as_xlsx else _write_csv)(out, new_header, rows, advance)
+        if as_xlsx:
+            return _write_xlsx(out, new_header, _with_columns(reader, at, lookup), advance)
+        return _write_csv(out, new_header, _csv_lines(reader, at, lookup), advance)
 
 
 _STEP = 10_000
@@ -172,19 +173,70 @@ def _with_columns(
         yield row
 
 
+def _csv_lines(
+    reader: Iterator[list[Any]], at: int, lookup: Mapping[str, tuple[str, str, str]]
+) -> Iterator[str]:
+    """Yield each non-empty row as a line of CSV with the three harmonised cells after position ``at``.
+
+    The line is what ``csv.writer`` writes (commas, quotes only where needed, a line feed). A row whose
+    cells hold no comma, quote or line break needs no quoting, so it is joined as it is, and the added
+    cells, the same for every row of a value, are written as CSV once per value: most rows of a large
+    file never go through the writer.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def as_csv(cells: Iterable[Any]) -> str:
+        writer.writerow(cells)
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    empty = ("", "", "")
+    fragments = {key: as_csv(cells)[:-1] for key, cells in lookup.items()}
+    unmapped = as_csv(empty)[:-1]
+    after = at + 1
+    for row in reader:
+        if not row:
+            continue
+        if len(row) <= at:
+            row = list(row) + [""] * (after - len(row))
+        cell = row[at]
+        key = cell.strip() if cell.__class__ is str else _cell(row, at)
+        try:
+            joined = ",".join(row)
+        except TypeError:  # a typed cell (a number, a date) from a workbook
+            joined = '"'
+        if '"' in joined or "\n" in joined or "\r" in joined or joined.count(",") != len(row) - 1:
+            row = list(row)
+            row[after:after] = lookup.get(key, empty)
+            yield as_csv(row)
+            continue
+        fragment = fragments.get(key, unmapped)
+        cut = -1  # where cell ``at`` ends: before the comma after it, or at the end of the line
+        for _ in range(after):
+            cut = joined.find(",", cut + 1)
+            if cut < 0:
+                break
+        if cut < 0:
+            yield f"{joined},{fragment}\n"
+        else:
+            yield f"{joined[:cut]},{fragment}{joined[cut:]}\n"
+
+
 def _write_csv(
-    target: IO[bytes], header: list[Any], rows: Iterator[list[Any]], advance: Callable[[int], None] | None
+    target: IO[bytes], header: list[Any], lines: Iterator[str], advance: Callable[[int], None] | None
 ) -> int:
     written = 0
     handle = io.TextIOWrapper(target, encoding="utf-8", newline="")
     try:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
+        csv.writer(handle, lineterminator="\n").writerow(header)
         while True:
-            block = [row for _, row in zip(range(_STEP), rows, strict=False)]
+            block = list(itertools.islice(lines, _STEP))
             if not block:
                 return written
-            writer.writerows(block)
+            handle.write("".join(block))
             written += len(block)
             if advance:
                 advance(len(block))
