@@ -17,8 +17,8 @@ the lexical matcher; heldout-2026-12.csv was written and committed before the me
 was never tuned on. The cue rules (concord_kg/exemplars/rules.csv) were extended with the misses of
 tune.csv, tune-2.csv, tune-3.csv to tune-14.csv and blind-2026-12-a.csv, and their meaning gates set on
 those; heldout-2026-12.csv, blind-2026-12-b.csv (the other half of a set written from the taxonomy
-alone, by someone who never saw the matcher), blind-2-2026-12.csv and blind-3-2026-12.csv (two more such
-sets, each by another curator) are held out.
+alone, by someone who never saw the matcher), blind-2-2026-12.csv, blind-3-2026-12.csv and
+blind-4-2026-12.csv (three more such sets, each by another curator) are held out.
 
 Rows: `concord-kg` (every term as candidate), `concord-kg +domain` (candidates limited to the
 question's domain given in the set, as `--domain` does), `lexical only` (labels, synonyms, cue rules
