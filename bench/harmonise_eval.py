@@ -22,7 +22,9 @@ blind-4-2026-12.csv (three more such sets, each by another curator) are held out
 
 Rows: `concord-kg` (every term as candidate), `concord-kg +domain` (candidates limited to the
 question's domain given in the set, as `--domain` does), `lexical only` (labels, synonyms, cue rules
-and fuzzy matches, without the meaning stage), and the peer text2term 4.6 (TF-IDF mapper over the same
+and fuzzy matches, without the meaning stage), for a set with a file of the same name in
+second-curator/ the labels a second curator gave the same values without seeing the gold (how far
+two careful people agree), and the peer text2term 4.6 (TF-IDF mapper over the same
 labels and synonyms, read from an OWL file written for it), at its default threshold and at its best-F1
 threshold. Then the reliability table: for each confidence band, how many mappings fell in it and the
 share that were right (all sets pooled).
@@ -212,6 +214,14 @@ def _line(label: str, s: dict) -> str:
     )
 
 
+def _second_curator(rows: list[dict[str, str]], path: Path) -> dict:
+    """Score another curator's labels of the same values (``value,label``) against the set's gold."""
+    labels = {r["value"]: r["label"] for r in _rows(path)}
+    if set(labels) != {r["value"] for r in rows}:
+        raise SystemExit(f"{path}: not the values of the set it labels")
+    return _tally(rows, [labels[r["value"]] for r in rows])
+
+
 def evaluate(paths: list[Path], *, verbose: bool) -> None:
     start = time.perf_counter()
     harmoniser = Harmoniser()
@@ -230,6 +240,9 @@ def evaluate(paths: list[Path], *, verbose: bool) -> None:
         if any(r.get("domain") for r in rows):
             print(_line("concord-kg +domain", score(path, harmoniser, by_domain=True)))
         print(_line("lexical only", score(path, lexical)))
+        second = SETS / "second-curator" / path.name
+        if second.exists():
+            print(_line("a second curator", _second_curator(rows, second)))
         if isinstance(peer, str):
             print(f"  text2term: not run: {peer}")
         else:
