@@ -290,3 +290,13 @@ def test_statistics_and_short_side_topics_stay_unmapped(value, harmoniser):
 )
 def test_a_side_topic_in_passing_does_not_stop_a_match(value, notation, harmoniser):
     assert harmoniser.match(value).term.notation == notation
+
+
+@pytest.mark.parametrize("path", sorted((SETS / "second-curator").glob("*.csv")), ids=lambda p: p.name)
+def test_a_second_curators_labels_cover_their_set_with_taxonomy_notations(path, harmoniser):
+    rows = list(csv.DictReader((SETS / path.name).open(encoding="utf-8", newline="")))
+    scored = _bench()._second_curator(rows, path)
+    assert scored["tp"] + scored["fn"] == sum(1 for r in rows if r["gold"])
+    notations = {t.notation for t in harmoniser.terms}
+    labels = {r["label"] for r in csv.DictReader(path.open(encoding="utf-8", newline=""))}
+    assert labels - {""} <= notations
