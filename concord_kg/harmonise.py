@@ -168,6 +168,11 @@ _SHORTHAND = (
     (re.compile(r"(?<![\d/])\d{1,2}/52(?![\d/])"), " interval of weeks "),
 )
 _A_AND_E = re.compile(r"\ba\s*(?:&|and)\s*e\b")
+#: A value that asks ("Can my GP see the records?"), not one that hedges ("Every 6 months?").
+_QUESTION = re.compile(
+    r"\s*(?:can|could|do|does|did|is|are|was|will|would|should|who|whom|which|what|why|how|where|when)\b.*\?\s*$",
+    re.I | re.S,
+)
 #: "every 18 months", "every 4 to 6 months": a fixed interval, however many.
 _EVERY = re.compile(r"\bevery \d+(?:\s*(?:to|or|-)\s*\d+)? (month|week|year)s?\b")
 _SATELLITE = re.compile(r"\bGPS\b")
@@ -339,12 +344,16 @@ def _offers_alternatives(value: str, negated: bool) -> bool:
 
 
 def _is_null(key: str, raw: str) -> bool:
-    """Values that say nothing: no answer, numbers, dates, codes with digits, a single letter.
+    """Values that say nothing: no answer, numbers, dates, codes with digits, a single letter, a question.
 
     >>> [_is_null(normalise(v), v) for v in ("f/u 6/12", "6/12", "GP 1234", "12/03/2024", "Annual r/v")]
     [False, True, True, True, False]
+    >>> [_is_null(normalise(v), v) for v in ("Who do I ring?", "Regularly, every 6 months?")]
+    [True, False]
     """
     if key in _NULL_VALUES or not re.search(r"[a-z]{2}", key) or not re.search(r"[A-Za-z]", raw):
+        return True
+    if _QUESTION.match(raw):  # asks about an arrangement rather than naming one
         return True
     # Letters as written (an expansion such as GP -> general practitioner adds none); digits in the key,
     # where clinical shorthand ("6/12 r/v": in six months) is already spelt out.
