@@ -179,6 +179,14 @@ class Cues:
                     blocking |= self._blockers.get(tuple(tokens[at : at + size]), set())
         return self.concepts(key), len(tokens), frozenset(blocking)
 
+    def side_topics(self, value: str) -> frozenset[str]:
+        """Return the side topics (an identifier, interpreting, transport...) a value mentions, at any length.
+
+        A short value about one is not mapped at all (:meth:`named`); a longer one is mapped only when a
+        rule names its option, never by meaning alone ("Interpreters can be booked for any appointment").
+        """
+        return self.read(value).blocking & _BLOCKING_SHORT
+
     def named(self, value: str) -> dict[str, CueRule] | None:
         """Return the notations the rules name for a value, each with a rule that named it.
 

@@ -18,13 +18,15 @@ Matching then runs in order, first hit wins:
    and nearer than any out-of-domain exemplar (findings, identifiers, contact details, other topics).
 
 Precision comes first (a wrong mapping is worse than none): values saying nothing (``N/A``, ``unknown``,
-dates, numbers, identifiers) and values about topics the taxonomy leaves out (research, funding,
-medicines) are never matched; a value with a negation (``no``, ``not``, ``lack``…) only matches a label
-that has one too; a key shared by two terms matches neither; fuzzy matches need a margin over the best
-other term; a short value offering alternatives ("video or telephone") names neither, and one listing
-two options ("letters and email") names neither unless the taxonomy has their combination (hybrid,
-combination: checked after the first hit); meaning alone never maps a one-word value, nor any value
-onto a whole domain. Synonyms belong in the ontology, not here.
+dates, numbers, identifiers, questions) and values about topics the taxonomy leaves out (research,
+medicines, failing technology) are never matched; a value with a negation (``no``, ``not``, ``lack``…)
+only matches a label that has one too; a key shared by two unrelated terms matches neither (one a
+sub-domain and its option share goes to the option); fuzzy matches need a margin over the best other
+term; a short value offering alternatives ("video or telephone") names neither, and one listing two
+options ("letters and email") names neither unless the taxonomy has their combination (hybrid,
+combination: checked after the first hit); meaning alone never maps a one-word value, a value that
+mentions a side topic (an interpreter, transport), nor any value onto a whole domain. Synonyms belong
+in the ontology, not here.
 """
 
 from __future__ import annotations
@@ -192,6 +194,16 @@ SPELLINGS = {
     "enrollment": "enrolment",
     "caregiver": "carer",
     "caregivers": "carers",
+    # Misspellings common in free text.
+    "evry": "every",
+    "clinc": "clinic",
+    "apointment": "appointment",
+    "apointments": "appointments",
+    "seperate": "separate",
+    "seperately": "separately",
+    "multidiciplinary": "multidisciplinary",
+    "coordinater": "coordinator",
+    "docter": "doctor",
 }
 #: Words joined to the next word when written apart or hyphenated (co-ordinator, multi-disciplinary, e-mail).
 _JOINED_PREFIXES = {"co", "multi", "e", "tele", "inter", "trans"}
@@ -837,6 +849,7 @@ class Harmoniser:
             and best.score - rival >= SEMANTIC_MARGIN
             and best.score - void >= VOID_MARGIN
             and negated == self._says_absent(best.term, negations)
+            and not self._cues.side_topics(value)  # about a side topic: only a rule may map it
         ):
             confidence = semantic_confidence(best.score, best.score - rival)
             return Match(value, best.term, confidence, "semantic", count, alternatives=alternatives)

@@ -234,6 +234,8 @@ def test_the_bare_concept_is_carried_by_short_values_only():
         ("Annual review but can get seen quickly if he's unwell", "D4.3"),
         ("Hub-and-spoke: hub provides coordination only; spokes deliver all clinical care", "D1.2.1"),
         ("The audit found no joint working between the health and social care teams", "D2.3.1"),
+        ("Summary Care Record only", "D5.2.2"),
+        ("Regularly, every 6 months?", "D4.1"),  # hedged, not asked
     ],
 )
 def test_rules_read_from_the_tuning_sets(value, notation, harmoniser):
@@ -248,6 +250,9 @@ def test_rules_read_from_the_tuning_sets(value, notation, harmoniser):
         "Out of area",
         "Commissioned by NHS England Specialised Commissioning",
         "Every 6 months or when needed, not sure which",
+        "Can my GP see the hospital records?",  # a question
+        "NHS App keeps crashing on my phone",
+        "Interpreters can be booked for any appointment.",  # a side topic: no meaning-only match
     ],
 )
 def test_values_the_tuning_sets_leave_unmapped(value, harmoniser):

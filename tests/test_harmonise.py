@@ -81,8 +81,9 @@ def test_values_not_about_care_coordination_stay_unmapped(value, harmoniser):
         ("Care coordinator", "D3.2.1.2", "exact"),
         ("key worker", "D3.2.1.2", "synonym"),
         ("Keyworker", "D3.2.1.2", "fuzzy"),
-        ("Multidiciplinary clinic", "D2.1.1.3", "fuzzy"),
-        ("Multidiciplinary team meeting", "D2.1.2", "cue"),  # a misspelt label: "team meeting" is a cue
+        ("Multidisiplinary clinic", "D2.1.1.3", "fuzzy"),
+        ("Multidisiplinary team meeting", "D2.1.2", "cue"),  # a misspelt label: "team meeting" is a cue
+        ("Multidiciplinary team meeting", "D2.1.2", "exact"),  # a common misspelling, corrected
     ],
 )
 def test_match_types(value, notation, kind, harmoniser):
