@@ -235,6 +235,9 @@ def test_the_bare_concept_is_carried_by_short_values_only():
         ("Hub-and-spoke: hub provides coordination only; spokes deliver all clinical care", "D1.2.1"),
         ("The audit found no joint working between the health and social care teams", "D2.3.1"),
         ("Summary Care Record only", "D5.2.2"),
+        ("Every doctor who treats me can open my full file, also in other hospitals.", "D5.2.1"),
+        ("I can see everything the doctors write about me online", "D5.1.1"),  # the patient sees
+        ("Patients can view a summary of their record", "D5.1.2"),
         ("Regularly, every 6 months?", "D4.1"),  # hedged, not asked
     ],
 )
