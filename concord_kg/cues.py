@@ -59,6 +59,7 @@ _CLAUSE_BREAK = re.compile(
 )
 #: Words after which a clause names what is *not* done ("reviews on request rather than at fixed intervals").
 _CONTRAST = re.compile(r"\b(?:rather than|instead of|without)\b", re.I)
+_CONTRASTS = frozenset({"rather", "instead", "without"})  # a clause without them is not split
 #: A value of at most this many words that carries the ``identifier`` or ``aside`` concept is a field
 #: name or a side topic ("Interpreter needed"); in a longer value such words are said in passing.
 _SHORT = 4
@@ -154,7 +155,8 @@ class Cues:
         blocking: set[str] = set()
         words = 0
         for clause in _CLAUSE_BREAK.split(join_dotted(value)):
-            for part, text in enumerate(_CONTRAST.split(clause)):
+            parts = _CONTRAST.split(clause) if _CONTRASTS & set(clause.lower().split()) else (clause,)
+            for part, text in enumerate(parts):
                 found, size, blockers = self._clause(text.strip())
                 if part and found:  # what comes after "rather than" or "without" is not done
                     found |= {NEGATION}

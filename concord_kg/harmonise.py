@@ -888,16 +888,12 @@ class Harmoniser:
         term = order[0]
         if len(order) > 1 and meaning[term] - meaning[order[1]] < CUE_TIE_MARGIN:
             return None
-        # Siblings are what the cues tell apart, so only a term outside the family can outvote them.
-        family = term.notation.rsplit(".", 1)[0] if term.notation and "." in term.notation else term.notation
         # A negated value ("not working together") is near the positive terms it negates: not a rival.
         outside = max(
             (
                 c.score
                 for c in ranked
-                if not _within(c.term.notation, [family or ""])
-                and not _below(term, c.term)  # the term's own domain is no rival of it
-                and (c.term.iri in self._negative_terms) == negated
+                if _rivals(term.notation, c.term.notation) and (c.term.iri in self._negative_terms) == negated
             ),
             default=-1.0,
         )
@@ -1050,6 +1046,21 @@ def _below(a: Term, b: Term) -> bool:
 def _within(notation: str | None, domains: Sequence[str]) -> bool:
     """Tell whether a notation lies in one of the sub-trees (``D3.2.1`` is within ``D3``)."""
     return notation is not None and any(notation == d or notation.startswith(d + ".") for d in domains)
+
+
+@functools.cache  # terms are few, and asked about for every value
+def _rivals(notation: str | None, other: str | None) -> bool:
+    """Tell whether term ``other`` can outvote a cue-named term ``notation``: it lies outside its family.
+
+    Siblings are what the cues tell apart, and the term's own domain is no rival of it.
+
+    >>> _rivals("D6.2.4", "D6.2.2"), _rivals("D6.2.4", "D6.1.3"), _rivals("D3.2.3", "D3")
+    (False, True, False)
+    """
+    if not notation or not other:
+        return notation != other
+    family = notation.rsplit(".", 1)[0]
+    return not _within(other, [family]) and not notation.startswith(other + ".")
 
 
 def _related(a: Term, b: Term) -> bool:
