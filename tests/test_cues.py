@@ -224,7 +224,8 @@ def test_the_bare_concept_is_carried_by_short_values_only():
         ("Remote consultation", "D6.2"),  # neither video nor telephone said
         ("It's one of three nationally commissioned centres, we go to whichever is nearest", "D1.3.3"),
         ("Local hospital", "D1.1"),
-        ("Local DGH only", "D1.1.1"),
+        ("LOCAL CARE ONLY", "D1.1.1"),
+        ("Local only", "D1.1"),
         ("Coordinator (type not known)", "D3.2.1"),
         ("Appointments team", "D3.1.1"),
         ("GP coordinates", "D3.2.3"),
