@@ -219,9 +219,10 @@ def _line(label: str, s: dict) -> str:
 
 def _second_curator(rows: list[dict[str, str]], path: Path) -> dict:
     """Score another curator's labels of the same values (``value,label``) against the set's gold."""
-    labels = {r["value"]: r["label"] for r in _rows(path)}
-    if set(labels) != {r["value"] for r in rows}:
-        raise SystemExit(f"{path}: not the values of the set it labels")
+    labelled = _rows(path)
+    labels = {r["value"]: r["label"] for r in labelled}
+    if len(labels) != len(labelled) or set(labels) != {r["value"] for r in rows}:
+        raise SystemExit(f"{path}: not the values of the set it labels, each once")
     return _tally(rows, [labels[r["value"]] for r in rows])
 
 

@@ -16,9 +16,11 @@ that require a negation, so "no full access" is not full access. Words after "ra
 concept (a number, an address) is a field name, a short one that carries ``aside`` (an interpreter,
 transport) is about a side topic, any value that carries ``off_topic`` (research, funding,
 medicines...) is about something the taxonomy leaves out, and any value that carries ``unsure`` ("don't
-know who coordinates") names no option: none of them is mapped at all. A value of
-at most four words carries the computed concept :data:`BARE`, so that a rule can name an option from a
-picklist answer that gives a role alone ("Self", "Parent/carer").
+know who coordinates") names no option: none of them is mapped at all. ("Unclear who" is no such
+doubt: it says nobody is clearly responsible, ``no_owner``.) A value of at most four words as read
+(after :func:`~concord_kg.harmonise.normalise`: articles dropped, abbreviations spelt out) carries the
+computed concept :data:`BARE`, so that a rule can name an option from a picklist answer that gives a
+role alone ("Self", "Parent/carer").
 
 When rules of several options fire, a rule whose required concepts include all of another's wins
 ("video and face to face" is the combination, not face-to-face), and a term beats its ancestors.
@@ -59,7 +61,6 @@ _CLAUSE_BREAK = re.compile(
 )
 #: Words after which a clause names what is *not* done ("reviews on request rather than at fixed intervals").
 _CONTRAST = re.compile(r"\b(?:rather than|instead of|without)\b", re.I)
-_CONTRASTS = frozenset({"rather", "instead", "without"})  # a clause without them is not split
 #: A value of at most this many words that carries the ``identifier`` or ``aside`` concept is a field
 #: name or a side topic ("Interpreter needed"); in a longer value such words are said in passing.
 _SHORT = 4
@@ -67,7 +68,8 @@ _SHORT = 4
 #: (interpreting, transport), or any value about a topic the taxonomy leaves out (research, funding,
 #: waiting times, medicines...) or that says its writer does not know who or where. They are looked
 #: for in every phrase of the value, even one inside a longer phrase ("telephone number of the nurse").
-_BLOCKING_SHORT = frozenset({"identifier", "aside"})
+_ASIDE = frozenset({"aside"})
+_BLOCKING_SHORT = frozenset({"identifier"}) | _ASIDE
 _BLOCKING = frozenset({"off_topic", "unsure"})
 _BLOCKERS = _BLOCKING_SHORT | _BLOCKING
 
@@ -155,7 +157,7 @@ class Cues:
         blocking: set[str] = set()
         words = 0
         for clause in _CLAUSE_BREAK.split(join_dotted(value)):
-            parts = _CONTRAST.split(clause) if _CONTRASTS & set(clause.lower().split()) else (clause,)
+            parts = _CONTRAST.split(clause) if _CONTRAST.search(clause) else (clause,)
             for part, text in enumerate(parts):
                 found, size, blockers = self._clause(text.strip())
                 if part and found:  # what comes after "rather than" or "without" is not done
@@ -182,19 +184,20 @@ class Cues:
         return self.concepts(key), len(tokens), frozenset(blocking)
 
     def side_topics(self, value: str) -> frozenset[str]:
-        """Return the side topics (an identifier, interpreting, transport...) a value mentions, at any length.
+        """Return the side topics (interpreting, transport, accessible formats...) a value mentions.
 
         A short value about one is not mapped at all (:meth:`named`); a longer one is mapped only when a
         rule names its option, never by meaning alone ("Interpreters can be booked for any appointment").
+        Identifier words are not side topics in a longer value ("a number of specialists").
         """
-        return self.read(value).blocking & _BLOCKING_SHORT
+        return self.read(value).blocking & _ASIDE
 
     def named(self, value: str) -> dict[str, CueRule] | None:
         """Return the notations the rules name for a value, each with a rule that named it.
 
         Usually one; several when rules of unrelated options fire (the caller weighs them by meaning).
-        None when the value must stay unmapped whatever the other stages say (a short identifier, a
-        topic the taxonomy leaves out).
+        None when the value must stay unmapped whatever the other stages say (a short identifier or side
+        topic, a topic the taxonomy leaves out, a writer who does not know who or where).
         """
         reading = self.read(value)
         if _BLOCKING & reading.blocking or (_BLOCKING_SHORT & reading.blocking and reading.words <= _SHORT):

@@ -20,13 +20,13 @@ Matching then runs in order, first hit wins:
 Precision comes first (a wrong mapping is worse than none): values saying nothing (``N/A``, ``unknown``,
 dates, numbers, identifiers, questions) and values about topics the taxonomy leaves out (research,
 medicines, failing technology) are never matched; a value with a negation (``no``, ``not``, ``lack``…)
-only matches a label that has one too; a key shared by two unrelated terms matches neither (one a
-sub-domain and its option share goes to the option); fuzzy matches need a margin over the best other
-term; a short value offering alternatives ("video or telephone") names neither, and one listing two
-options ("letters and email") names neither unless the taxonomy has their combination (hybrid,
-combination: checked after the first hit); meaning alone never maps a one-word value, a value that
-mentions a side topic (an interpreter, transport), nor any value onto a whole domain. Synonyms belong
-in the ontology, not here.
+only matches a label that has one too; a key shared by two unrelated terms matches neither (one that a
+sub-domain and its option share, neither's preferred label, goes to the option); fuzzy matches need a
+margin over the best other term; a short value offering alternatives ("video or telephone") names
+neither, and one listing two options ("letters and email") names neither unless the taxonomy has their
+combination (hybrid, combination: checked after the first hit); meaning alone never maps a one-word
+value, a value that mentions a side topic (an interpreter, transport), nor any value onto a whole
+domain. Synonyms belong in the ontology, not here.
 """
 
 from __future__ import annotations
@@ -169,14 +169,17 @@ _SHORTHAND = (
     (re.compile(r"(?<![\d/])\d{1,2}/12(?![\d/])"), " interval of months "),
     (re.compile(r"(?<![\d/])\d{1,2}/52(?![\d/])"), " interval of weeks "),
 )
+#: "A&E", "A and E": the emergency department, read before "&" becomes "and".
 _A_AND_E = re.compile(r"\ba\s*(?:&|and)\s*e\b")
 #: A value that asks ("Can my GP see the records?"), not one that hedges ("Every 6 months?").
 _QUESTION = re.compile(
-    r"\s*(?:can|could|do|does|did|is|are|was|will|would|should|who|whom|which|what|why|how|where|when)\b.*\?\s*$",
+    r"\s*(?:(?:can|could|do|does|did|is|are|was|will|would|should)\s+(?:i|we|you|he|she|they|it|my|our|his|her|the|there|anyone|someone|somebody|nobody)"
+    r"|who|whom|which|what|why|how\s+(?:do|can|does|did|often|much|many|long)|where|when\s+(?:do|does|did|can|will|should|is|are))"
+    r"\b.*\?\s*$",
     re.I | re.S,
 )
-#: "every 18 months", "every 4 to 6 months": a fixed interval, however many.
-_EVERY = re.compile(r"\bevery \d+(?:\s*(?:to|or|-)\s*\d+)? (month|week|year)s?\b")
+#: "every 18 months", "every 4 to 6 months", "evry 3 mths" (as keys): a fixed interval, however many.
+_EVERY = re.compile(r"\bevery \d+(?: (?:to |or )?\d+)? (month|week|year)\b")
 _SATELLITE = re.compile(r"\bGPS\b")
 #: American spellings (and spelling variants) mapped to the British spelling the ontology uses.
 SPELLINGS = {
@@ -204,6 +207,9 @@ SPELLINGS = {
     "multidiciplinary": "multidisciplinary",
     "coordinater": "coordinator",
     "docter": "doctor",
+    "mth": "month",
+    "mths": "months",
+    "wks": "weeks",
 }
 #: Words joined to the next word when written apart or hyphenated (co-ordinator, multi-disciplinary, e-mail).
 _JOINED_PREFIXES = {"co", "multi", "e", "tele", "inter", "trans"}
@@ -279,8 +285,8 @@ def normalise(text: str) -> str:
     'patient follow up interval of month'
     >>> normalise("A&E can see it")
     'emergency department can see it'
-    >>> normalise("Every 4-6 months")
-    'every interval of month'
+    >>> normalise("Every 4-6 months"), normalise("evry 3 mths")
+    ('every interval of month', 'every interval of month')
     >>> normalise("We havent got one, cant say")
     'we have not got one ca not say'
     """
@@ -292,8 +298,6 @@ def normalise(text: str) -> str:
     if "/" in text:  # every shorthand pattern has a slash
         for pattern, meaning in _SHORTHAND:
             text = pattern.sub(meaning, text)
-    if "every" in text:
-        text = _EVERY.sub(r" every interval of \1s ", text)
     if "e" in text:  # "A&E" before "&" is read as "and" and "e" joins the next word as in "e-mail"
         text = _A_AND_E.sub(" emergency department ", text)
     text = text.replace("&", " and ").replace("+", " and ").replace("n't", " not").replace("'s", "")
@@ -307,10 +311,11 @@ def normalise(text: str) -> str:
             joined[-1] += word
         else:
             joined.append(word)
-    return " ".join(key for word in joined for key in _word_keys(word))
+    key = " ".join(key for word in joined for key in _word_keys(word))
+    return _EVERY.sub(r"every interval of \1", key) if "every" in key else key
 
 
-@functools.cache  # a column's words repeat far more than its values do
+@functools.lru_cache(maxsize=1 << 16)  # a column's words repeat far more than its values do
 def _word_keys(word: str) -> tuple[str, ...]:
     """Return the key of one word: British spelling, abbreviation spelt out, singular; none for a stopword."""
     word = SPELLINGS.get(word, word)
@@ -360,8 +365,9 @@ def _is_null(key: str, raw: str) -> bool:
 
     >>> [_is_null(normalise(v), v) for v in ("f/u 6/12", "6/12", "GP 1234", "12/03/2024", "Annual r/v")]
     [False, True, True, True, False]
-    >>> [_is_null(normalise(v), v) for v in ("Who do I ring?", "Regularly, every 6 months?")]
-    [True, False]
+    >>> asked = ("Who do I ring?", "Can my GP see it?", "When needed?", "Is seen yearly?")
+    >>> [_is_null(normalise(v), v) for v in asked]
+    [True, True, False, False]
     """
     if key in _NULL_VALUES or not re.search(r"[a-z]{2}", key) or not re.search(r"[A-Za-z]", raw):
         return True
@@ -570,7 +576,7 @@ class Harmoniser:
                 index[key] = min(entries, key=lambda e: e.kind != "exact")
                 continue
             exact = {e.term.iri for e in entries if e.kind == "exact"}
-            deepest = max(entries, key=lambda e: len(e.term.notation or ""))
+            deepest = max(entries, key=lambda e: (len(e.term.notation or ""), e.kind == "exact"))
             if len(exact) == 1:  # one term's preferred label wins over another's synonym
                 index[key] = next(e for e in entries if e.kind == "exact")
             elif all(_related(e.term, deepest.term) for e in entries):
@@ -1052,7 +1058,7 @@ def _within(notation: str | None, domains: Sequence[str]) -> bool:
 def _rivals(notation: str | None, other: str | None) -> bool:
     """Tell whether term ``other`` can outvote a cue-named term ``notation``: it lies outside its family.
 
-    Siblings are what the cues tell apart, and the term's own domain is no rival of it.
+    Siblings are what the cues tell apart, and the term's ancestors (its own domain) are no rivals of it.
 
     >>> _rivals("D6.2.4", "D6.2.2"), _rivals("D6.2.4", "D6.1.3"), _rivals("D3.2.3", "D3")
     (False, True, False)

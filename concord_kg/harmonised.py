@@ -1,10 +1,10 @@
 """Write a dataset back with harmonised columns beside the source column, streaming its rows.
 
-Rows are read one at a time through :mod:`concord_kg.tables` (the one table reader) and written one
-at a time (``csv.writer``; openpyxl's write-only mode), so memory grows with the number of distinct
-values, not rows. The output goes to a temporary file renamed into place at the end: a failed run
-leaves nothing half-written. The format follows the output file's extension (``.xlsx``: a real
-workbook; anything else: CSV), never CSV text in an ``.xlsx`` file.
+Rows are read one at a time through :mod:`concord_kg.tables` (the one table reader) and written one at a
+time (CSV as ``csv.writer`` writes it, most rows joined directly; openpyxl's write-only mode), so memory
+grows with the number of distinct values, not rows. The output goes to a temporary file renamed into
+place at the end: a failed run leaves nothing half-written. The format follows the output file's
+extension (``.xlsx``: a real workbook; anything else: CSV), never CSV text in an ``.xlsx`` file.
 """
 
 from __future__ import annotations

@@ -196,6 +196,8 @@ def test_a_picklist_answer_naming_the_patient_or_a_carer_is_self_coordination(va
         "Depends on the patient",
         "Patient portal",
         "I think so",  # "I" names nobody's role
+        "Self-harm",
+        "Partner trust",
         "The patient is seen by a neurologist and a cardiologist",  # longer than a picklist answer
     ],
 )
@@ -257,7 +259,21 @@ def test_rules_read_from_the_tuning_sets(value, notation, harmoniser):
         "Can my GP see the hospital records?",  # a question
         "NHS App keeps crashing on my phone",
         "Interpreters can be booked for any appointment.",  # a side topic: no meaning-only match
+        "Data submitted to the national registry",
     ],
 )
 def test_values_the_tuning_sets_leave_unmapped(value, harmoniser):
     assert harmoniser.match(value).term is None
+
+
+@pytest.mark.parametrize(
+    ("value", "notation"),
+    [
+        ("Face to face (without video)", "D6.2.1"),  # "without" after a bracket still negates
+        ("Information is passed between the teams in a number of ways.", "D6.1"),  # no identifier
+        ("Telehealth", "D6.2"),  # the ontology's hidden label: video and telephone alike
+        ("Every 4-6 months", "D4.1"),
+    ],
+)
+def test_review_cases_keep_their_reading(value, notation, harmoniser):
+    assert harmoniser.match(value).term.notation == notation

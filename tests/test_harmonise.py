@@ -296,8 +296,7 @@ def test_a_side_topic_in_passing_does_not_stop_a_match(value, notation, harmonis
 @pytest.mark.parametrize("path", sorted((SETS / "second-curator").glob("*.csv")), ids=lambda p: p.name)
 def test_a_second_curators_labels_cover_their_set_with_taxonomy_notations(path, harmoniser):
     rows = list(csv.DictReader((SETS / path.name).open(encoding="utf-8", newline="")))
-    scored = _bench()._second_curator(rows, path)
-    assert scored["tp"] + scored["fn"] == sum(1 for r in rows if r["gold"])
+    _bench()._second_curator(rows, path)  # exits unless the file labels each of the set's values once
     notations = {t.notation for t in harmoniser.terms}
     labels = {r["label"] for r in csv.DictReader(path.open(encoding="utf-8", newline=""))}
     assert labels - {""} <= notations

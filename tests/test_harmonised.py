@@ -89,3 +89,18 @@ def test_counting_strips_values_and_skips_empty_lines(tmp_path: Path) -> None:
     counts, rows = count_column(source, "who")
     assert counts == {"GP": 2, "": 1}
     assert rows == 3
+
+
+@pytest.mark.parametrize("at", [0, 2], ids=["first column", "last column"])
+def test_the_column_may_be_first_or_last(tmp_path: Path, at: int) -> None:
+    rows = [[r[1], r[0], r[2]] if at == 0 else [r[0], r[2], r[1]] for r in ROWS if len(r) == 3]
+    header = ["who", "id", "note"] if at == 0 else ["id", "note", "who"]
+    source = tmp_path / "in.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows([header, *rows])
+    with source.open(encoding="utf-8", newline="") as handle:
+        read = list(csv.reader(handle))[1:]
+    out = tmp_path / "out.csv"
+    write_harmonised(source, "who", out, LOOKUP)
+    new_header = [*header[: at + 1], "who_notation", "who_iri", "who_label", *header[at + 1 :]]
+    assert out.read_bytes().decode("utf-8") == ",".join(new_header) + "\n" + _reference(read, at)
