@@ -156,20 +156,24 @@ def write_harmonised(
 _STEP = 10_000
 
 
+def _keyed_rows(reader: Iterator[list[Any]], at: int) -> Iterator[tuple[list[Any], str]]:
+    """Yield each non-empty row, padded to reach position ``at``, with its (stripped) value there."""
+    for row in reader:
+        if not row:
+            continue
+        if len(row) <= at:
+            row = list(row) + [""] * (at + 1 - len(row))
+        cell = row[at]
+        yield row, cell.strip() if cell.__class__ is str else _cell(row, at)
+
+
 def _with_columns(
     reader: Iterator[list[Any]], at: int, lookup: Mapping[str, tuple[str, str, str]]
 ) -> Iterator[list[Any]]:
     """Yield each non-empty row with the three harmonised cells inserted after position ``at``."""
     empty = ("", "", "")
-    get = lookup.get
-    after = at + 1
-    for row in reader:
-        if not row:
-            continue
-        if len(row) <= at:
-            row = list(row) + [""] * (after - len(row))
-        cell = row[at]
-        row[after:after] = get(cell.strip() if isinstance(cell, str) else _cell(row, at), empty)
+    for row, key in _keyed_rows(reader, at):
+        row[at + 1 : at + 1] = lookup.get(key, empty)
         yield row
 
 
@@ -197,13 +201,7 @@ def _csv_lines(
     fragments = {key: as_csv(cells)[:-1] for key, cells in lookup.items()}
     unmapped = as_csv(empty)[:-1]
     after = at + 1
-    for row in reader:
-        if not row:
-            continue
-        if len(row) <= at:
-            row = list(row) + [""] * (after - len(row))
-        cell = row[at]
-        key = cell.strip() if cell.__class__ is str else _cell(row, at)
+    for row, key in _keyed_rows(reader, at):
         try:
             joined = ",".join(row)
         except TypeError:  # a typed cell (a number, a date) from a workbook
