@@ -171,13 +171,16 @@ _SHORTHAND = (
 )
 #: "A&E", "A and E": the emergency department, read before "&" becomes "and".
 _A_AND_E = re.compile(r"\ba\s*(?:&|and)\s*e\b")
-#: A value that asks ("Can my GP see the records?"), not one that hedges ("Every 6 months?").
-_QUESTION = re.compile(
-    r"\s*(?:(?:can|could|do|does|did|is|are|was|will|would|should)\s+(?:i|we|you|he|she|they|it|my|our|his|her|the|there|anyone|someone|somebody|nobody)"
-    r"|who|whom|which|what|why|how\s+(?:do|can|does|did|often|much|many|long)|where|when\s+(?:do|does|did|can|will|should|is|are))"
-    r"\b.*\?\s*$",
-    re.I | re.S,
+#: A value that asks ("Can my GP see the records?", "Who do I ring?"), not one that hedges ("When
+#: needed?", "Every 6 months?"): a question word, or a verb before its subject, and a final "?".
+_ASKING = (
+    r"(?:can|could|do|does|did|is|are|was|will|would|should)\s+"
+    r"(?:i|we|you|he|she|they|it|my|our|his|her|the|there|anyone|someone|somebody|nobody)"
+    r"|who|whom|which|what|why|where"
+    r"|how\s+(?:do|can|does|did|often|much|many|long)"
+    r"|when\s+(?:do|does|did|can|will|should|is|are)"
 )
+_QUESTION = re.compile(rf"\s*(?:{_ASKING})\b.*\?\s*$", re.I | re.S)
 #: "every 18 months", "every 4 to 6 months", "evry 3 mths" (as keys): a fixed interval, however many.
 _EVERY = re.compile(r"\bevery \d+(?: (?:to |or )?\d+)? (month|week|year)\b")
 _SATELLITE = re.compile(r"\bGPS\b")
@@ -298,8 +301,8 @@ def normalise(text: str) -> str:
     if "/" in text:  # every shorthand pattern has a slash
         for pattern, meaning in _SHORTHAND:
             text = pattern.sub(meaning, text)
-    if "e" in text:  # "A&E" before "&" is read as "and" and "e" joins the next word as in "e-mail"
-        text = _A_AND_E.sub(" emergency department ", text)
+    # "A&E" before "&" becomes "and" and its "e" joins the next word as in "e-mail".
+    text = _A_AND_E.sub(" emergency department ", text)
     text = text.replace("&", " and ").replace("+", " and ").replace("n't", " not").replace("'s", "")
     text = text.replace("%", " percent ")
     if "nt" in text:
