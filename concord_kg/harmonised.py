@@ -99,12 +99,7 @@ def count_column(
     :raises MappingError: unreadable file, empty file, or no such column (the error lists the columns).
     """
     with _column_rows(path, column, name, sheet, table_format) as (_, at, reader):
-        # Counter counts an iterable in C; the cell is read inline for the usual case, a text cell.
-        counts = Counter(
-            row[at].strip() if len(row) > at and row[at].__class__ is str else _cell(row, at)
-            for row in reader
-            if row
-        )
+        counts = Counter(key for _, key in _keyed_rows(reader, at))  # counted in C
     return counts, sum(counts.values())
 
 
