@@ -268,6 +268,8 @@ _OR_IDIOMS = re.compile(
 )
 #: Values of at most this many words are read as offering alternatives; in longer ones "or" is prose.
 _SHORT_VALUE = 8
+#: "Either ... or ..." offers a choice at any length, whatever else the value negates ("not decided").
+_EITHER = re.compile(r"\beither\b.*\S\s+or\s+\S", re.I | re.S)
 _ISE = re.compile(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$")
 _ISE_EXCEPTIONS = {"size", "sizes", "prize", "seize", "capsize"}
 #: Contractions written without an apostrophe, as survey answers often are ("dont", "havent", "cant").
@@ -358,6 +360,8 @@ def _offers_alternatives(value: str, negated: bool) -> bool:
     :param negated: whether the value's words negate: "No named lead or point of contact" denies both,
         and is not a choice.
     """
+    if _EITHER.search(value):
+        return True
     if len(value.split()) > _SHORT_VALUE or negated:
         return False
     return bool(_ALTERNATIVES.search(_OR_IDIOMS.sub(" ", value)))
