@@ -72,6 +72,8 @@ _ASIDE = frozenset({"aside"})
 _BLOCKING_SHORT = frozenset({"identifier"}) | _ASIDE
 _BLOCKING = frozenset({"off_topic", "unsure"})
 _BLOCKERS = _BLOCKING_SHORT | _BLOCKING
+#: Concepts that say two parties share what a value names; meaning alone would take one of them.
+_TWO_PARTIES = frozenset({"shared_role", "both_parties"})
 
 
 @dataclass(frozen=True)
@@ -183,14 +185,17 @@ class Cues:
                     blocking |= self._blockers.get(tuple(tokens[at : at + size]), set())
         return self.concepts(key), len(tokens), frozenset(blocking)
 
-    def side_topics(self, value: str) -> frozenset[str]:
-        """Return the side topics (interpreting, transport, accessible formats...) a value mentions.
+    def only_by_rule(self, value: str) -> bool:
+        """Tell whether a value may be mapped by a rule only, never by meaning alone.
 
-        A short value about one is not mapped at all (:meth:`named`); a longer one is mapped only when a
-        rule names its option, never by meaning alone ("Interpreters can be booked for any appointment").
-        Identifier words are not side topics in a longer value ("a number of specialists").
+        So it is when the value mentions a side topic (interpreting, transport, accessible formats...:
+        a short value about one is not mapped at all, see :meth:`named`; "Interpreters can be booked for
+        any appointment"), or when it names two parties who share what it says ("Both my GP and the
+        specialist nurse", "Key worker and the charity between them"): meaning alone would take one of
+        them. Identifier words are not side topics in a longer value ("a number of specialists").
         """
-        return self.read(value).blocking & _ASIDE
+        reading = self.read(value)
+        return bool(reading.blocking & _ASIDE or reading.carried & _TWO_PARTIES)
 
     def named(self, value: str) -> dict[str, CueRule] | None:
         """Return the notations the rules name for a value, each with a rule that named it.

@@ -862,7 +862,7 @@ class Harmoniser:
             and best.score - rival >= SEMANTIC_MARGIN
             and best.score - void >= VOID_MARGIN
             and negated == self._says_absent(best.term, negations)
-            and not self._cues.side_topics(value)  # about a side topic: only a rule may map it
+            and not self._cues.only_by_rule(value)  # a side topic, or two parties: only a rule may map it
         ):
             confidence = semantic_confidence(best.score, best.score - rival)
             return Match(value, best.term, confidence, "semantic", count, alternatives=alternatives)

@@ -283,6 +283,18 @@ def test_statistics_and_short_side_topics_stay_unmapped(value, harmoniser):
 
 
 @pytest.mark.parametrize(
+    "value",
+    [
+        "Charity and GP both help",
+        "Key worker and the charity between them",
+        "Between me and the specialist nurse, depending on the week.",
+    ],
+)
+def test_meaning_alone_never_takes_one_of_two_parties(value, harmoniser):
+    assert harmoniser.match(value).term is None
+
+
+@pytest.mark.parametrize(
     ("value", "notation"),
     [
         ("100% face to face", "D6.2.1"),  # a per cent that is no statistic
