@@ -249,6 +249,14 @@ _NULL_VALUES = {
     "no answer", "not answered", "tbc", "tbd", "see note", "see notes", "test", "x", "yes", "no", "n", "y",
 }  # fmt: skip
 
+#: A field and an answer that gives none ("Team working: not known", "Regular or PRN - not specified").
+_NO_ANSWER = re.compile(
+    r"(?::|\s[-\u2013]\s|=)\s*(?:unknown|not known|not specified|unspecified|not stated|not recorded"
+    r"|missing|not answered|no answer|n/?a|not applicable|tbc|tbd|declined|prefer not to say|don'?t know"
+    r"|not sure)\W*$",
+    re.I,
+)
+
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 #: "Video or telephone", "GP or specialist nurse": a short value offering alternatives names neither.
 _ALTERNATIVES = re.compile(r"\S\s+or\s+\S|\band/or\b", re.I)
@@ -368,17 +376,20 @@ def _offers_alternatives(value: str, negated: bool) -> bool:
 
 
 def _is_null(key: str, raw: str) -> bool:
-    """Values that say nothing: no answer, numbers, dates, codes with digits, a single letter, a question.
+    """Values that say nothing: no answer (alone or a field's), numbers, dates, digit codes, a question.
 
     >>> [_is_null(normalise(v), v) for v in ("f/u 6/12", "6/12", "GP 1234", "12/03/2024", "Annual r/v")]
     [False, True, True, True, False]
     >>> asked = ("Who do I ring?", "Can my GP see it?", "When needed?", "Is seen yearly?")
     >>> [_is_null(normalise(v), v) for v in asked]
     [True, True, False, False]
+    >>> fields = ("Team working: not known", "Coordinator - N/A", "Joint clinic: Y", "Collaboration: none")
+    >>> [_is_null(normalise(v), v) for v in fields]
+    [True, True, False, False]
     """
     if key in _NULL_VALUES or not re.search(r"[a-z]{2}", key) or not re.search(r"[A-Za-z]", raw):
         return True
-    if _QUESTION.match(raw):  # asks about an arrangement rather than naming one
+    if _QUESTION.match(raw) or _NO_ANSWER.search(raw):  # asks about an arrangement, or gives no answer
         return True
     # Letters as written (an expansion such as GP -> general practitioner adds none); digits in the key,
     # where clinical shorthand ("6/12 r/v": in six months) is already spelt out.
