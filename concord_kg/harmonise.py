@@ -156,6 +156,12 @@ ABBREVIATIONS = {
     "prn": "as needed",
     "paeds": "paediatric",
     "peds": "paediatric",
+    "fu": "follow up",
+    "jt": "joint",
+    "tc": "telephone consultation",
+    "collab": "collaboration",
+    "comms": "communication",
+    "shcr": "shared care record",
 }
 #: Clinical shorthand written with a slash, expanded before punctuation is dropped: ``f/u`` (follow-up),
 #: ``r/v`` (review), ``t/c`` (telephone consultation), ``w/`` (with); ``6/12`` is "in six months" and
@@ -213,6 +219,8 @@ SPELLINGS = {
     "mth": "month",
     "mths": "months",
     "wks": "weeks",
+    "yr": "year",
+    "yrs": "years",
 }
 #: Words joined to the next word when written apart or hyphenated (co-ordinator, multi-disciplinary, e-mail).
 _JOINED_PREFIXES = {"co", "multi", "e", "tele", "inter", "trans"}
