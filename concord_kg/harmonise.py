@@ -111,8 +111,10 @@ NARROWER_LAG = 0.1
 #: Values matched per batch (bounds the value × term and value × label matrices).
 _BATCH = 4096
 
-#: Confidence of a match named by the curator's cue rules (:mod:`concord_kg.cues`).
-CUE_CONFIDENCE = 0.85
+#: Confidence of a match named by the curator's cue rules (:mod:`concord_kg.cues`), by where the meaning
+#: stage ranks the named term: first, second to fourth, or lower. On the tuning sets such matches were
+#: right 94 %, 84 % and 66 % of the time.
+CUE_CONFIDENCE = (0.9, 0.8, 0.65)
 #: A cue-named term is not taken when an out-of-domain wording is this much nearer the value.
 CUE_VOID_LEAD = 0.15
 #: ... nor when a term outside its family (its parent's sub-tree) is this much nearer.
@@ -844,7 +846,8 @@ class Harmoniser:
         if cued is not None:
             term, rule = cued
             wording = " ".join(sorted(rule.requires))
-            return Match(value, term, CUE_CONFIDENCE, "cue", count, wording, "", alternatives)
+            confidence = _cue_confidence(term, ranked)
+            return Match(value, term, confidence, "cue", count, wording, "", alternatives)
         if not choice:
             found = self._fuzzy(key, similarity) or self._contained(key)
         if found is not None and str(found[0].term.iri) not in banned:
@@ -1099,6 +1102,17 @@ def _related(a: Term, b: Term) -> bool:
     """Tell whether one term is the other's ancestor or descendant (a parent is no rival of its child)."""
     x, y = a.notation or "", b.notation or ""
     return bool(x and y) and (x.startswith(y + ".") or y.startswith(x + ".") or x == y)
+
+
+def _cue_confidence(term: Term, ranked: list[Candidate]) -> float:
+    """Return a cue match's confidence (:data:`CUE_CONFIDENCE`) from the meaning stage's rank of its term.
+
+    Without the meaning stage (no ranking) a cue match gets the middle confidence.
+    """
+    if not ranked:
+        return CUE_CONFIDENCE[1]
+    rank = next((i for i, c in enumerate(ranked) if c.term.iri == term.iri), len(ranked))
+    return CUE_CONFIDENCE[0 if rank == 0 else 1 if rank < 4 else 2]
 
 
 def semantic_confidence(score: float, margin: float) -> float:
