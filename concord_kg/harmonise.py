@@ -905,9 +905,11 @@ class Harmoniser:
         :param negated: whether the value's words negate.
 
         When the rules name several unrelated terms, the one the meaning stage scores clearly highest is
-        taken. The meaning stage can still veto: a value much nearer an out-of-domain wording than the
-        term, or a term outside the named term's family far ahead of it ("Coordinates (GPS)" is about
-        coordinates, not a GP), leaves the value to the other stages.
+        taken, unless another is its sibling: "Information is shared by letter and by phone" names two
+        options of one question, and a curator takes neither. The meaning stage can still veto: a value
+        much nearer an out-of-domain wording than the term, or a term outside the named term's family
+        far ahead of it ("Coordinates (GPS)" is about coordinates, not a GP), leaves the value to the
+        other stages.
         """
         terms = {
             self._by_notation[n]: rule
@@ -922,6 +924,8 @@ class Harmoniser:
         order = sorted(terms, key=meaning.__getitem__, reverse=True)
         term = order[0]
         if len(order) > 1 and meaning[term] - meaning[order[1]] < CUE_TIE_MARGIN:
+            return None
+        if any(_siblings(term.notation, other.notation) for other in order[1:]):
             return None
         # A negated value ("not working together") is near the positive terms it negates: not a rival.
         outside = max(
@@ -1096,6 +1100,17 @@ def _rivals(notation: str | None, other: str | None) -> bool:
         return notation != other
     family = notation.rsplit(".", 1)[0]
     return not _within(other, [family]) and not notation.startswith(other + ".")
+
+
+def _siblings(notation: str | None, other: str | None) -> bool:
+    """Tell whether two options share a parent.
+
+    >>> _siblings("D6.1.2", "D6.1.3"), _siblings("D6.1.2", "D6.2.3"), _siblings("D6", "D5")
+    (True, False, False)
+    """
+    if not notation or not other or "." not in notation:
+        return False
+    return notation != other and notation.rsplit(".", 1)[0] == other.rsplit(".", 1)[0]
 
 
 def _related(a: Term, b: Term) -> bool:

@@ -146,6 +146,13 @@ def test_a_short_value_offering_alternatives_is_left_unmapped(value, harmoniser)
     assert Harmoniser(harmoniser.graph, semantic=False).match(value).term is None
 
 
+@pytest.mark.parametrize(
+    "value", ["Information is shared by letter and by phone.", "Letters, emails, phone calls - whatever"]
+)
+def test_a_value_naming_two_sibling_options_is_left_unmapped(value, harmoniser):
+    assert harmoniser.match(value).term is None
+
+
 def test_either_or_offers_a_choice_at_any_length_and_despite_a_negation(harmoniser):
     assert harmoniser.match("Either a nurse or a doctor will coordinate it, not decided yet").term is None
     assert harmoniser.match("Either regular reviews or on demand, we haven't decided").term is None
