@@ -221,6 +221,7 @@ SPELLINGS = {
     "mth": "month",
     "mths": "months",
     "wks": "weeks",
+    "req": "required",
     "yr": "year",
     "yrs": "years",
 }
@@ -250,7 +251,7 @@ _FUNCTION_WORDS = {
 #: Words that negate a statement: a value with one only matches a label with one.
 _NEGATIONS = {
     "no", "not", "non", "none", "nobody", "without", "lack", "lacking", "never", "unclear", "irregular",
-    "unscheduled", "unplanned", "absent", "missing", "unavailable", "cannot", "nothing",
+    "unscheduled", "unplanned", "absent", "missing", "unavailable", "cannot", "nothing", "unable",
 }  # fmt: skip
 #: Whole values that mean "no answer": never mapped.
 _NULL_VALUES = {
@@ -263,7 +264,7 @@ _NULL_VALUES = {
 _NO_ANSWER = re.compile(
     r"(?::|\s[-\u2013]\s|=)\s*(?:unknown|not known|not specified|unspecified|not stated|not recorded"
     r"|missing|not answered|no answer|n/?a|not applicable|tbc|tbd|declined|prefer not to say|don'?t know"
-    r"|not sure)\W*$",
+    r"|not sure|not decided|not yet decided|undecided|to be decided)\W*$",
     re.I,
 )
 
