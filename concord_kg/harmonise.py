@@ -257,7 +257,7 @@ _NEGATIONS = {
 _NULL_VALUES = {
     "", "na", "n a", "nan", "null", "none", "nil", "unknown", "not known", "dont know", "do not know",
     "not applicable", "not stated", "not recorded", "missing", "other", "prefer not to say", "declined",
-    "no answer", "not answered", "tbc", "tbd", "see note", "see notes", "test", "x", "yes", "no", "n", "y",
+    "no answer", "not answered", "tbc", "tbd", "see note", "see notes", "under review", "test", "x", "yes", "no", "n", "y",
 }  # fmt: skip
 
 #: A field and an answer that gives none ("Team working: not known", "Regular or PRN - not specified").
