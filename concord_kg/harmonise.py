@@ -164,6 +164,10 @@ ABBREVIATIONS = {
     "collab": "collaboration",
     "comms": "communication",
     "shcr": "shared care record",
+    "mtg": "meeting",
+    "nk": "not known",
+    "poc": "point of contact",
+    "tac": "team around the child",
 }
 #: Clinical shorthand written with a slash, expanded before punctuation is dropped: ``f/u`` (follow-up),
 #: ``r/v`` (review), ``t/c`` (telephone consultation), ``w/`` (with); ``6/12`` is "in six months" and
@@ -257,7 +261,8 @@ _NEGATIONS = {
 _NULL_VALUES = {
     "", "na", "n a", "nan", "null", "none", "nil", "unknown", "not known", "dont know", "do not know",
     "not applicable", "not stated", "not recorded", "missing", "other", "prefer not to say", "declined",
-    "no answer", "not answered", "tbc", "tbd", "see note", "see notes", "under review", "test", "x", "yes", "no", "n", "y",
+    "no answer", "not answered", "tbc", "tbd", "see note", "see notes", "under review", "test", "x", "yes",
+    "no", "n", "y",
 }  # fmt: skip
 
 #: A field and an answer that gives none ("Team working: not known", "Regular or PRN - not specified").
