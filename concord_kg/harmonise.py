@@ -288,7 +288,8 @@ _BOTH = re.compile(r"\s+(?:and|plus)\s+|\s*[+&]\s*|(?<!\bw)/", re.I)
 _PART_WORDS = 3
 #: ... unless "or" is part of an idiom ("once or twice a year", "one or more centres", "or not").
 _OR_IDIOMS = re.compile(
-    r"\b(?:once or twice|one or more|two or more|one or two|or so|or not|either or)\b", re.I
+    r"\b(?:once or twice|one or more|two or more|one or two|or so|or not|either or|little or no|few or no)\b",
+    re.I,
 )
 #: Values of at most this many words are read as offering alternatives; in longer ones "or" is prose.
 _SHORT_VALUE = 8
@@ -378,17 +379,23 @@ def _singular(word: str) -> str:
     return word
 
 
-def _offers_alternatives(value: str, negated: bool) -> bool:
+def _offers_alternatives(value: str) -> bool:
     """Tell whether a short value offers a choice of options ("video or telephone"), naming neither.
 
-    :param negated: whether the value's words negate: "No named lead or point of contact" denies both,
-        and is not a choice.
+    A negation before the choice denies both ("No named lead or point of contact" is no choice); one
+    after it is a remark on it ("Phone or video, I have no preference" still is).
+
+    >>> values = ("Video or phone", "No lead or contact", "Phone or video, no preference", "Little or no MDT")
+    >>> [_offers_alternatives(v) for v in values]
+    [True, False, True, False]
     """
     if _EITHER.search(value):
         return True
-    if len(value.split()) > _SHORT_VALUE or negated:
+    if len(value.split()) > _SHORT_VALUE:
         return False
-    return bool(_ALTERNATIVES.search(_OR_IDIOMS.sub(" ", value)))
+    text = _OR_IDIOMS.sub(" ", value)
+    found = _ALTERNATIVES.search(text)
+    return found is not None and not _negated(normalise(text[: found.start() + 1]))
 
 
 def _is_null(key: str, raw: str) -> bool:
@@ -841,7 +848,7 @@ class Harmoniser:
         if named is None:  # a short identifier, or a topic the taxonomy leaves out
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
         negated = _negated(key)
-        choice = _offers_alternatives(value, negated)
+        choice = _offers_alternatives(value)
         # A spelling-level match is looked for now only when it can stop a choice ("Key worker or care
         # coordinator" names one term twice: its labels must cover every word, so "Regional or national
         # centre" stays a choice); otherwise after the cues, which come first.
