@@ -15,10 +15,11 @@ vote, the out-of-domain margin and the narrower-term lag; eval.csv is asserted b
 (its misses were once turned into synonyms, so its figures are optimistic); holdout.csv was written after
 the lexical matcher; heldout-2026-12.csv was written and committed before the meaning stage existed and
 was never tuned on. The cue rules (concord_kg/exemplars/rules.csv) were extended with the misses of
-tune.csv, tune-2.csv, tune-3.csv to tune-20.csv and blind-2026-12-a.csv, and their meaning gates and
+tune.csv, tune-2.csv, tune-3.csv to tune-25.csv and blind-2026-12-a.csv, and their meaning gates and
 confidences set on those; heldout-2026-12.csv, blind-2026-12-b.csv (the other half of a set written
 from the taxonomy alone, by someone who never saw the matcher), blind-2-2026-12.csv,
-blind-3-2026-12.csv and blind-4-2026-12.csv (three more such sets, each by another curator) are held out.
+blind-3-2026-12.csv, blind-4-2026-12.csv and blind-5-2026-12.csv (four more such sets, each by another
+curator) are held out.
 
 Rows: `concord-kg` (every term as candidate), `concord-kg +domain` (candidates limited to the
 question's domain given in the set, as `--domain` does), `lexical only` (labels, synonyms, cue rules
@@ -79,6 +80,11 @@ DEFAULT_SETS = [
     "tune-18.csv",
     "tune-19.csv",
     "tune-20.csv",
+    "tune-21.csv",
+    "tune-22.csv",
+    "tune-23.csv",
+    "tune-24.csv",
+    "tune-25.csv",
     "eval.csv",
     "holdout.csv",
     "heldout-2026-12.csv",
@@ -86,6 +92,7 @@ DEFAULT_SETS = [
     "blind-2-2026-12.csv",
     "blind-3-2026-12.csv",
     "blind-4-2026-12.csv",
+    "blind-5-2026-12.csv",
 ]
 BANDS = [(0.95, 1.01), (0.9, 0.95), (0.8, 0.9), (0.7, 0.8), (0.6, 0.7), (0.5, 0.6), (0.0, 0.5)]
 
