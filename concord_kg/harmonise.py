@@ -345,6 +345,23 @@ def normalise(text: str) -> str:
     return _EVERY.sub(r"every interval of \1", key) if "every" in key else key
 
 
+def readable(text: str) -> str:
+    """Return a value as the meaning stage reads it: lower case, slashed clinical shorthand spelt out.
+
+    Abbreviations stay as written: the embedding knows "GP" and "CNS", and a spelt-out
+    "general practitioner" outweighs the rest of a short value.
+
+    >>> readable("F/U 6/12 w/ CNS"), readable("R/v   PRN")
+    ('follow up interval of months with cns', 'review prn')
+    """
+    text = " ".join(text.split()).lower()
+    if "/" in text:
+        for pattern, meaning in _SHORTHAND:
+            text = pattern.sub(meaning, text)
+        text = " ".join(text.split())
+    return text
+
+
 @functools.lru_cache(maxsize=1 << 16)  # a column's words repeat far more than its values do
 def _word_keys(word: str) -> tuple[str, ...]:
     """Return the key of one word: British spelling, abbreviation spelt out, singular; none for a stopword."""
@@ -708,9 +725,7 @@ class Harmoniser:
         for start in range(0, len(live), _BATCH):
             block = live[start : start + _BATCH]
             block_keys = [keys[i] for i in block]
-            # The value as written (lower case) is embedded, not its matching key: the key's expansions
-            # can change the meaning ("GPS" is not "general practitioner s").
-            texts = [" ".join(counted[i][0].split()).lower() for i in block]
+            texts = [readable(counted[i][0]) for i in block]
             scores, void, negations = self._scores(texts) if self.semantic else (None, None, None)
             # The best 8 terms are enough for the runner-up (a term has at most 4 ancestors, which are
             # skipped as rivals) and the 3 alternatives.
