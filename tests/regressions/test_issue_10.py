@@ -382,6 +382,6 @@ def test_a_value_nearer_an_out_of_domain_wording_abstains(harmoniser):
 
 
 def test_an_exemplar_votes_for_its_option(harmoniser):
-    match = harmoniser.match("Transition nurse")
+    match = harmoniser.match("Care navigation role")
     assert match.term is not None and match.term.notation == "D3.2.1.2"
     assert match.match_type == "semantic"
