@@ -725,6 +725,8 @@ class Harmoniser:
         for start in range(0, len(live), _BATCH):
             block = live[start : start + _BATCH]
             block_keys = [keys[i] for i in block]
+            # The value as written is embedded, not its matching key, whose expansions can change the
+            # meaning ("GPS" is not "general practitioner s"): only slashed shorthand is spelt out.
             texts = [readable(counted[i][0]) for i in block]
             scores, void, negations = self._scores(texts) if self.semantic else (None, None, None)
             # The best 8 terms are enough for the runner-up (a term has at most 4 ancestors, which are
