@@ -69,6 +69,7 @@ __all__ = [
     "Harmonisation",
     "Harmoniser",
     "normalise",
+    "readable",
     "read_column",
     "harmonise_values",
     "harmonise_file",
