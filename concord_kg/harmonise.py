@@ -257,6 +257,7 @@ _FUNCTION_WORDS = {
 _NEGATIONS = {
     "no", "not", "non", "none", "nobody", "without", "lack", "lacking", "never", "unclear", "irregular",
     "unscheduled", "unplanned", "absent", "missing", "unavailable", "cannot", "nothing", "unable",
+    "formerly", "stopped", "paused", "discontinued", "ceased", "anymore",
 }  # fmt: skip
 #: Whole values that mean "no answer": never mapped.
 _NULL_VALUES = {
@@ -270,7 +271,8 @@ _NULL_VALUES = {
 _NO_ANSWER = re.compile(
     r"(?::|\s[-\u2013]\s|=)\s*(?:unknown|not known|not specified|unspecified|not stated|not recorded"
     r"|missing|not answered|no answer|n/?a|not applicable|tbc|tbd|declined|prefer not to say|don'?t know"
-    r"|not sure|not decided|not yet decided|undecided|to be decided)\W*$",
+    r"|not sure|not decided|not yet decided|undecided|to be decided)\W*$"
+    r"|\b(?:tbc|tbd|to be confirmed)\W*$",
     re.I,
 )
 
@@ -298,6 +300,8 @@ _SHORT_VALUE = 8
 _EITHER = re.compile(r"\beither\b.*\S\s+or\s+\S", re.I | re.S)
 _ISE = re.compile(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$")
 _ISE_EXCEPTIONS = {"size", "sizes", "prize", "seize", "capsize"}
+#: What "used to" be done is not done now ("used to have a joint clinic"): read as "formerly", a negation.
+_USED_TO = re.compile(r"\bused to\b")
 #: Contractions written without an apostrophe, as survey answers often are ("dont", "havent", "cant").
 _BARE_NOT = re.compile(r"\b(do|does|did|has|have|had|is|are|was|were|could|would|should|need|ca|wo)nt\b")
 
@@ -335,6 +339,8 @@ def normalise(text: str) -> str:
     text = text.replace("%", " percent ")
     if "nt" in text:
         text = _BARE_NOT.sub(r"\1 not", text)
+    if "used to" in text:
+        text = _USED_TO.sub("formerly", text)
     words = re.findall(r"[a-z0-9]+", text)
     joined: list[str] = []
     for word in words:

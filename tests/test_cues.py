@@ -153,6 +153,22 @@ def test_a_value_naming_two_sibling_options_is_left_unmapped(value, harmoniser):
     assert harmoniser.match(value).term is None
 
 
+@pytest.mark.parametrize(
+    ("value", "notation"),
+    [
+        ("It used to be every 6 months, they've moved us to as-and-when", "D4.2"),
+        ("Zoom appointments stopped - back to face to face only", "D6.2.1"),
+        ("used to have a joint clinic with the adult team but not any more", None),
+        ("Outreach? Don't think so", None),
+        ("Professionals working together? Rarely", None),
+        ("Clinical lead TBC", None),
+    ],
+)
+def test_what_used_to_be_or_is_denied_is_not_the_arrangement(value, notation, harmoniser):
+    match = harmoniser.match(value)
+    assert (match.term.notation if match.term else None) == notation
+
+
 def test_either_or_offers_a_choice_at_any_length_and_despite_a_negation(harmoniser):
     assert harmoniser.match("Either a nurse or a doctor will coordinate it, not decided yet").term is None
     assert harmoniser.match("Either regular reviews or on demand, we haven't decided").term is None
