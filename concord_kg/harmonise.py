@@ -272,7 +272,7 @@ _NO_ANSWER = re.compile(
     r"(?::|\s[-\u2013]\s|=)\s*(?:unknown|not known|not specified|unspecified|not stated|not recorded"
     r"|missing|not answered|no answer|n/?a|not applicable|tbc|tbd|declined|prefer not to say|don'?t know"
     r"|not sure|not decided|not yet decided|undecided|to be decided)\W*$"
-    r"|\b(?:tbc|tbd|to be confirmed)\W*$",
+    r"|\b(?:tbc|tbd|to be confirmed)\W*$|:\s*\?+\s*$",
     re.I,
 )
 
@@ -430,7 +430,7 @@ def _is_null(key: str, raw: str) -> bool:
     >>> asked = ("Who do I ring?", "Can my GP see it?", "When needed?", "Is seen yearly?")
     >>> [_is_null(normalise(v), v) for v in asked]
     [True, True, False, False]
-    >>> fields = ("Team working: not known", "Coordinator - N/A", "Joint clinic: Y", "Collaboration: none")
+    >>> fields = ("Team working: not known", "Access: ?", "Joint clinic: Y", "Collaboration: none")
     >>> [_is_null(normalise(v), v) for v in fields]
     [True, True, False, False]
     """
