@@ -227,6 +227,10 @@ SPELLINGS = {
     "mths": "months",
     "wks": "weeks",
     "req": "required",
+    "annaul": "annual",
+    "anual": "annual",
+    "telephne": "telephone",
+    "shrd": "shared",
     "yr": "year",
     "yrs": "years",
 }
