@@ -6,7 +6,7 @@ first. The rules in ``concord_kg/exemplars/`` (see its README) write that readin
 
 - ``concepts.csv`` (``concept,phrases``): a concept is a set of phrases, ``|``-separated; a value
   carries the concept when one phrase occurs in its words (both sides through
-  :func:`concord_kg.harmonise.normalise`, so spellings, plurals and abbreviations meet).
+  :func:`concord_kg.wording.normalise`, so spellings, plurals and abbreviations meet).
 - ``rules.csv`` (``notation,requires,forbids``): the option is named when the value carries every
   required concept and no forbidden one. Several rows for one notation are alternatives.
 
@@ -18,7 +18,7 @@ transport) is about a side topic, any value that carries ``off_topic`` (research
 medicines...) is about something the taxonomy leaves out, and any value that carries ``unsure`` ("don't
 know who coordinates") names no option: none of them is mapped at all. ("Unclear who" is no such
 doubt: it says nobody is clearly responsible, ``no_owner``.) A value of at most four words as read
-(after :func:`~concord_kg.harmonise.normalise`: articles dropped, abbreviations spelt out) carries the
+(after :func:`~concord_kg.wording.normalise`: articles dropped, abbreviations spelt out) carries the
 computed concept :data:`BARE`, so that a rule can name an option from a picklist answer that gives a
 role alone ("Self", "Parent/carer").
 
@@ -38,12 +38,12 @@ from functools import cache, lru_cache
 from importlib.resources import files
 from operator import attrgetter
 
-from concord_kg.harmonise import _negated, join_dotted, normalise
 from concord_kg.phrases import longest_by_start, longest_first
+from concord_kg.wording import is_negated, join_dotted, normalise
 
 __all__ = ["CueRule", "Cues", "Reading", "load_cues", "parse_cues", "NEGATION", "BARE"]
 
-#: The concept a value carries when its words negate (see ``harmonise._NEGATIONS``); it is computed,
+#: The concept a value carries when its words negate (see ``wording.NEGATIONS``); it is computed,
 #: not listed in ``concepts.csv``.
 NEGATION = "negation"
 #: The concept a value carries when it has at most :data:`_SHORT` words: a picklist answer or a field
@@ -153,7 +153,7 @@ class Cues:
         spans, taken = longest_first(words, self._by_words.get, self._longest)
         found: set[str] = set().union(*(concepts for _, _, concepts in spans))
         loose = " ".join(w for w, t in zip(words, taken, strict=True) if not t)
-        if _negated(loose) or found & _NEGATIVE:
+        if is_negated(loose) or found & _NEGATIVE:
             found.add(NEGATION)
         return frozenset(found)
 

@@ -37,7 +37,6 @@ import io
 import json
 import re
 import sys
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +57,7 @@ from concord_kg.mappings import Reviewed, review_key, write_sssom
 from concord_kg.ontology import CKG, Term, load_ontology, term_info
 from concord_kg.phrases import longest_by_start, longest_first
 from concord_kg.semantic import Embedder
+from concord_kg.wording import STOPWORDS, is_negated, join_dotted, normalise, readable
 
 if TYPE_CHECKING:
     from concord_kg.cues import CueRule, Cues
@@ -128,62 +128,6 @@ CUE_TIE_MARGIN = 0.05
 #: Confidence given to each kind of match (fuzzy scores are scaled into ``[0.7, 0.9]``).
 CONFIDENCE = {"exact": 1.0, "synonym": 0.95}
 
-#: Abbreviations expanded during normalisation (on labels and values alike), so that ``MDT meeting``
-#: and ``multidisciplinary team meeting`` meet. Only abbreviations with one reading in care
-#: coordination belong here; synonyms of terms belong in the ontology as skos:altLabel/hiddenLabel.
-ABBREVIATIONS = {
-    "mdt": "multidisciplinary team",
-    "mdts": "multidisciplinary team",
-    "mdm": "multidisciplinary meeting",
-    "gp": "general practitioner",
-    "gps": "general practitioner",
-    "cns": "clinical nurse specialist",
-    "ehr": "electronic health record",
-    "epr": "electronic patient record",
-    "appt": "appointment",
-    "appts": "appointment",
-    "admin": "administrative",
-    "coord": "coordinator",
-    "f2f": "face to face",
-    "tel": "telephone",
-    "phone": "telephone",
-    "docs": "document",
-    "pt": "patient",
-    "pts": "patient",
-    "hcp": "healthcare professional",
-    "hcps": "healthcare professional",
-    "pcp": "primary care physician",
-    "pcps": "primary care physician",
-    "spoc": "single point of contact",
-    "pifu": "patient initiated follow up",
-    "prn": "as needed",
-    "paeds": "paediatric",
-    "peds": "paediatric",
-    "fu": "follow up",
-    "jt": "joint",
-    "tc": "telephone consultation",
-    "collab": "collaboration",
-    "comms": "communication",
-    "shcr": "shared care record",
-    "mtg": "meeting",
-    "nk": "not known",
-    "poc": "point of contact",
-    "tac": "team around the child",
-}
-#: Clinical shorthand written with a slash, expanded before punctuation is dropped: ``f/u`` (follow-up),
-#: ``r/v`` (review), ``t/c`` (telephone consultation), ``w/`` (with); ``6/12`` is "in six months" and
-#: ``2/52`` "in two weeks" (an interval, so a regular review), unless part of a date. ``GPS`` in capitals
-#: is the satellite system, not general practitioners (``GPs``).
-_SHORTHAND = (
-    (re.compile(r"\bf/u\b"), " follow up "),
-    (re.compile(r"\br/v\b"), " review "),
-    (re.compile(r"\bt/c\b"), " telephone consultation "),
-    (re.compile(r"\bw/(?=\s|$)"), " with "),
-    (re.compile(r"(?<![\d/])\d{1,2}/12(?![\d/])"), " interval of months "),
-    (re.compile(r"(?<![\d/])\d{1,2}/52(?![\d/])"), " interval of weeks "),
-)
-#: "A&E", "A and E": the emergency department, read before "&" becomes "and".
-_A_AND_E = re.compile(r"\ba\s*(?:&|and)\s*e\b")
 #: A value that asks ("Can my GP see the records?", "Who do I ring?"), not one that hedges ("When
 #: needed?", "Every 6 months?"): a question word, or a verb before its subject, and a final "?".
 _ASKING = (
@@ -194,50 +138,6 @@ _ASKING = (
     r"|when\s+(?:do|does|did|can|will|should|is|are)"
 )
 _QUESTION = re.compile(rf"\s*(?:{_ASKING})\b.*\?\s*$", re.I | re.S)
-#: "every 18 months", "every 4 to 6 months", "evry 3 mths" (as keys): a fixed interval, however many.
-_EVERY = re.compile(r"\bevery \d+(?: (?:to |or )?\d+)? (month|week|year)\b")
-_SATELLITE = re.compile(r"\bGPS\b")
-#: American spellings (and spelling variants) mapped to the British spelling the ontology uses.
-SPELLINGS = {
-    "center": "centre",
-    "centers": "centres",
-    "centered": "centred",
-    "pediatric": "paediatric",
-    "pediatrician": "paediatrician",
-    "pediatrics": "paediatrics",
-    "program": "programme",
-    "programs": "programmes",
-    "counselor": "counsellor",
-    "counseling": "counselling",
-    "behavior": "behaviour",
-    "enrollment": "enrolment",
-    "caregiver": "carer",
-    "caregivers": "carers",
-    # Misspellings common in free text.
-    "evry": "every",
-    "clinc": "clinic",
-    "apointment": "appointment",
-    "apointments": "appointments",
-    "seperate": "separate",
-    "seperately": "separately",
-    "multidiciplinary": "multidisciplinary",
-    "coordinater": "coordinator",
-    "docter": "doctor",
-    "mth": "month",
-    "mths": "months",
-    "wks": "weeks",
-    "req": "required",
-    "annaul": "annual",
-    "anual": "annual",
-    "telephne": "telephone",
-    "shrd": "shared",
-    "yr": "year",
-    "yrs": "years",
-}
-#: Words joined to the next word when written apart or hyphenated (co-ordinator, multi-disciplinary, e-mail).
-_JOINED_PREFIXES = {"co", "multi", "e", "tele", "inter", "trans"}
-#: Words that carry no meaning for matching.
-_STOPWORDS = {"the", "a", "an", "my", "our", "their", "your", "his", "her"}
 #: Words left out when measuring how much of a value a contained label covers.
 _FUNCTION_WORDS = {
     "and",
@@ -257,12 +157,6 @@ _FUNCTION_WORDS = {
     "i",
     "we",
 }
-#: Words that negate a statement: a value with one only matches a label with one.
-_NEGATIONS = {
-    "no", "not", "non", "none", "nobody", "without", "lack", "lacking", "never", "unclear", "irregular",
-    "unscheduled", "unplanned", "absent", "missing", "unavailable", "cannot", "nothing", "unable",
-    "formerly", "stopped", "paused", "discontinued", "ceased", "anymore",
-}  # fmt: skip
 #: Whole values that mean "no answer": never mapped.
 _NULL_VALUES = {
     "", "na", "n a", "nan", "null", "none", "nil", "unknown", "not known", "dont know", "do not know",
@@ -280,7 +174,6 @@ _NO_ANSWER = re.compile(
     re.I,
 )
 
-_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 #: "Video or telephone", "GP or specialist nurse": a short value offering alternatives names neither.
 _ALTERNATIVES = re.compile(r"\S\s+or\s+\S|\band/or\b", re.I)
 #: Where such a value splits into its alternatives.
@@ -302,109 +195,6 @@ _OR_IDIOMS = re.compile(
 _SHORT_VALUE = 8
 #: "Either ... or ..." offers a choice at any length, whatever else the value negates ("not decided").
 _EITHER = re.compile(r"\beither\b.*\S\s+or\s+\S", re.I | re.S)
-_ISE = re.compile(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$")
-_ISE_EXCEPTIONS = {"size", "sizes", "prize", "seize", "capsize"}
-#: What "used to" be done is not done now ("used to have a joint clinic"): read as "formerly", a negation.
-_USED_TO = re.compile(r"\bused to\b")
-#: Contractions written without an apostrophe, as survey answers often are ("dont", "havent", "cant").
-_BARE_NOT = re.compile(r"\b(do|does|did|has|have|had|is|are|was|were|could|would|should|need|ca|wo)nt\b")
-
-
-@functools.lru_cache(maxsize=1 << 16)  # a value is normalised for its key and again by the cue rules
-def normalise(text: str) -> str:
-    """Return the matching key of a label or value: lower case, no accents or punctuation, singular, British.
-
-    >>> normalise("Multi-disciplinary Team (MDT) Co-ordinators")
-    'multidisciplinary team multidisciplinary team coordinator'
-    >>> normalise("Pediatric Centers")
-    'paediatric centre'
-    >>> normalise("Our G.P.")
-    'general practitioner'
-    >>> normalise("Pt f/u 6/12")
-    'patient follow up interval of month'
-    >>> normalise("A&E can see it")
-    'emergency department can see it'
-    >>> normalise("Every 4-6 months"), normalise("evry 3 mths")
-    ('every interval of month', 'every interval of month')
-    >>> normalise("We havent got one, cant say")
-    'we have not got one ca not say'
-    """
-    if "GPS" in text:
-        text = _SATELLITE.sub(" geolocation ", text)
-    if "." in text:
-        text = join_dotted(text)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    if "/" in text:  # every shorthand pattern has a slash
-        for pattern, meaning in _SHORTHAND:
-            text = pattern.sub(meaning, text)
-    # "A&E" before "&" becomes "and" and its "e" joins the next word as in "e-mail".
-    text = _A_AND_E.sub(" emergency department ", text)
-    text = text.replace("&", " and ").replace("+", " and ").replace("n't", " not").replace("'s", "")
-    text = text.replace("%", " percent ")
-    if "nt" in text:
-        text = _BARE_NOT.sub(r"\1 not", text)
-    if "used to" in text:
-        text = _USED_TO.sub("formerly", text)
-    words = re.findall(r"[a-z0-9]+", text)
-    joined: list[str] = []
-    for word in words:
-        if joined and joined[-1] in _JOINED_PREFIXES and word.isalpha():
-            joined[-1] += word
-        else:
-            joined.append(word)
-    key = " ".join(key for word in joined for key in _word_keys(word))
-    return _EVERY.sub(r"every interval of \1", key) if "every" in key else key
-
-
-def readable(text: str) -> str:
-    """Return a value as the meaning stage reads it: lower case, slashed clinical shorthand spelt out.
-
-    Abbreviations stay as written: the embedding knows "GP" and "CNS", and a spelt-out
-    "general practitioner" outweighs the rest of a short value.
-
-    >>> readable("F/U 6/12 w/ CNS"), readable("R/v   PRN")
-    ('follow up interval of months with cns', 'review prn')
-    """
-    text = " ".join(text.split()).lower()
-    if "/" in text:
-        for pattern, meaning in _SHORTHAND:
-            text = pattern.sub(meaning, text)
-        text = " ".join(text.split())
-    return text
-
-
-@functools.lru_cache(maxsize=1 << 16)  # a column's words repeat far more than its values do
-def _word_keys(word: str) -> tuple[str, ...]:
-    """Return the key of one word: British spelling, abbreviation spelt out, singular; none for a stopword."""
-    word = SPELLINGS.get(word, word)
-    if word in ABBREVIATIONS:
-        return tuple(_singular(w) for w in ABBREVIATIONS[word].split())
-    if "iz" in word and word not in _ISE_EXCEPTIONS:
-        word = _ISE.sub(lambda m: "is" + m.group(1), word)
-    return () if word in _STOPWORDS else (_singular(word),)
-
-
-def join_dotted(text: str) -> str:
-    """Write dotted abbreviations (G.P., M.D.T.) as one word, before punctuation is dropped or split on.
-
-    >>> join_dotted("Our G.P. and the M.D.T.")
-    'Our GP and the MDT'
-    """
-    return _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
-
-
-def _singular(word: str) -> str:
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ss", "us", "is", "ous")):
-        return word
-    if word.endswith(("ches", "shes", "xes", "sses")):
-        return word[:-2]
-    if word.endswith("s"):
-        return word[:-1]
-    return word
 
 
 def _offers_alternatives(value: str) -> bool:
@@ -423,7 +213,7 @@ def _offers_alternatives(value: str) -> bool:
         return False
     text = _OR_IDIOMS.sub(" ", value)
     found = _ALTERNATIVES.search(text)
-    return found is not None and not _negated(normalise(text[: found.start() + 1]))
+    return found is not None and not is_negated(normalise(text[: found.start() + 1]))
 
 
 def _is_null(key: str, raw: str) -> bool:
@@ -456,11 +246,7 @@ def _words(value: str) -> int:
     [1, 1, 1, 1, 2]
     """
     words = (w.strip(_PUNCTUATION).lower().removesuffix("'s") for w in join_dotted(value).split())
-    return sum(1 for w in words if w and w not in _STOPWORDS)
-
-
-def _negated(key: str) -> bool:
-    return any(w in _NEGATIONS for w in key.split())
+    return sum(1 for w in words if w and w not in STOPWORDS)
 
 
 class Candidate(NamedTuple):
@@ -678,7 +464,7 @@ class Harmoniser:
     @cached_property
     def _negative_terms(self) -> set[URIRef]:
         """Terms whose label or a synonym says something is absent (no collaboration, nobody responsible)."""
-        return {e.term.iri for k, e in self.index.items() if _negated(k)}
+        return {e.term.iri for k, e in self.index.items() if is_negated(k)}
 
     @cached_property
     def _space(self) -> _TermSpace:
@@ -712,7 +498,7 @@ class Harmoniser:
             embedder.embed(texts),
             np.asarray(owners, dtype=np.int64),
             embedder.embed(void) if void else np.zeros((0, embedder.dimension), dtype=np.float32),
-            np.fromiter((_negated(normalise(t)) for t in texts), dtype=bool, count=len(texts)),
+            np.fromiter((is_negated(normalise(t)) for t in texts), dtype=bool, count=len(texts)),
         )
 
     def match(self, value: str, *, count: int = 1, exclude: Iterable[str] = ()) -> Match:
@@ -875,7 +661,7 @@ class Harmoniser:
         named = self._cues.named(value)
         if named is None:  # a short identifier, or a topic the taxonomy leaves out
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
-        negated = _negated(key)
+        negated = is_negated(key)
         choice = _offers_alternatives(value)
         # A spelling-level match is looked for now only when it can stop a choice ("Key worker or care
         # coordinator" names one term twice: its labels must cover every word, so "Regional or national
@@ -1021,7 +807,7 @@ class Harmoniser:
             return None
         best_key, best = candidates[0]
         entry = self.index[best_key]
-        if best < FUZZY_THRESHOLD or _negated(key) != _negated(best_key):
+        if best < FUZZY_THRESHOLD or is_negated(key) != is_negated(best_key):
             return None
         rival = max((s for k, s in candidates[1:] if self.index[k].term.iri != entry.term.iri), default=0.0)
         if best - rival < FUZZY_MARGIN:
@@ -1078,8 +864,8 @@ class Harmoniser:
             return None
         content = [w for w, t in zip(words, taken, strict=True) if t or w not in _FUNCTION_WORDS]
         coverage = sum(taken) / len(content)
-        if coverage < (1.0 if whole else CONTAINMENT_COVERAGE) or _negated(key) != any(
-            _negated(k) for k, _ in chosen
+        if coverage < (1.0 if whole else CONTAINMENT_COVERAGE) or is_negated(key) != any(
+            is_negated(k) for k, _ in chosen
         ):
             return None
         return entry, 0.7 + 0.2 * coverage
