@@ -113,8 +113,8 @@ NARROWER_LAG = 0.1
 _BATCH = 4096
 
 #: Confidence of a match named by the curator's cue rules (:mod:`concord_kg.cues`), by where the meaning
-#: stage ranks the named term: first, second to fourth, or lower. On the tuning sets such matches were
-#: right 94 %, 84 % and 66 % of the time.
+#: stage ranks the named term: first, second to fourth (:data:`CUE_SHOWN`), or lower (short values only,
+#: see :data:`CUE_LONG_VALUE`). On the tuning sets such matches were right 94 %, 82 % and 69 % of the time.
 CUE_CONFIDENCE = (0.9, 0.8, 0.65)
 #: A cue-named term is not taken when an out-of-domain wording is this much nearer the value.
 CUE_VOID_LEAD = 0.15
@@ -124,6 +124,12 @@ CUE_OUTSIDE_LAG = 0.2
 CUE_MEANING_FLOOR = 0.1
 #: When rules name several unrelated terms, the nearest in meaning must lead the next by this much.
 CUE_TIE_MARGIN = 0.05
+#: A value of more than this many words usually touches several topics: a cue there is taken only when
+#: the meaning stage ranks its term among the first :data:`CUE_SHOWN` (on the tuning sets the others
+#: were right about half the time).
+CUE_LONG_VALUE = 8
+#: The terms the meaning stage ranks first: the best one and the alternatives a reviewer is shown.
+CUE_SHOWN = 4
 
 #: Confidence given to each kind of match (fuzzy scores are scaled into ``[0.7, 0.9]``).
 CONFIDENCE = {"exact": 1.0, "synonym": 0.95}
@@ -672,9 +678,12 @@ class Harmoniser:
         cued = self._cued(named, banned, scores, ranked, void, negated) if self.cue_rules else None
         if cued is not None:
             term, rule = cued
-            wording = " ".join(sorted(rule.requires))
-            confidence = _cue_confidence(term, ranked)
-            return Match(value, term, confidence, "cue", count, wording, "", alternatives)
+            rank = _meaning_rank(term, ranked)
+            # In a long answer a cue the meaning stage does not rank high is often a side remark.
+            if rank < CUE_SHOWN or len(value.split()) <= CUE_LONG_VALUE:
+                wording = " ".join(sorted(rule.requires))
+                confidence = CUE_CONFIDENCE[0 if rank == 0 else 1 if rank < CUE_SHOWN else 2]
+                return Match(value, term, confidence, "cue", count, wording, "", alternatives)
         if not choice:
             found = self._fuzzy(key, similarity) or self._contained(key)
         if found is not None and str(found[0].term.iri) not in banned:
@@ -946,15 +955,14 @@ def _related(a: Term, b: Term) -> bool:
     return bool(x and y) and (x.startswith(y + ".") or y.startswith(x + ".") or x == y)
 
 
-def _cue_confidence(term: Term, ranked: list[Candidate]) -> float:
-    """Return a cue match's confidence (:data:`CUE_CONFIDENCE`) from the meaning stage's rank of its term.
+def _meaning_rank(term: Term, ranked: list[Candidate]) -> int:
+    """Return where the meaning stage ranks a term (0: first), past the end if not among ``ranked``.
 
-    Without the meaning stage (no ranking) a cue match gets the middle confidence.
+    Without the meaning stage (nothing ranked) every term counts as second: neither confirmed nor doubted.
     """
     if not ranked:
-        return CUE_CONFIDENCE[1]
-    rank = next((i for i, c in enumerate(ranked) if c.term.iri == term.iri), len(ranked))
-    return CUE_CONFIDENCE[0 if rank == 0 else 1 if rank < 4 else 2]
+        return 1
+    return next((i for i, c in enumerate(ranked) if c.term.iri == term.iri), len(ranked))
 
 
 def semantic_confidence(score: float, margin: float) -> float:
