@@ -18,9 +18,9 @@ from rdflib.term import Node
 
 from concord_kg.errors import QueryError
 from concord_kg.formats import GRAPH_MEDIA_TYPES, rdflib_format
-from concord_kg.wording import normalise
 from concord_kg.links import label, shorten, web_href
 from concord_kg.ontology import CKG, prefixes, resolve_term
+from concord_kg.wording import normalise
 
 from .backend import current_backend
 from .sparql import negotiate
