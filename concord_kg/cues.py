@@ -59,11 +59,6 @@ _CLAUSE_BREAK = re.compile(
     r"[,;!?]|\.(?=\s|$)|\s[-\u2013\u2014]\s|\b(?:but|whereas|although|though|except|so|because|since)\b",
     re.I,
 )
-#: A question answered in the negative ("Outreach? Don't think so", "Working together? Rarely") names
-#: nothing the taxonomy can take.
-_DENIED = re.compile(
-    r"\?\s*(?:no\b|nope|not\b|never|don'?t|do not|doesn'?t|haven'?t|hasn'?t|rarely|hardly)", re.I
-)
 #: Words after which a clause names what is *not* done ("reviews on request rather than at fixed intervals").
 _CONTRAST = re.compile(r"\b(?:rather than|instead of|without)\b", re.I)
 #: A value of at most this many words that carries the ``identifier`` or ``aside`` concept is a field
@@ -207,11 +202,8 @@ class Cues:
 
         Usually one; several when rules of unrelated options fire (the caller weighs them by meaning).
         None when the value must stay unmapped whatever the other stages say (a short identifier or side
-        topic, a topic the taxonomy leaves out, a writer who does not know who or where, a question
-        answered in the negative).
+        topic, a topic the taxonomy leaves out, a writer who does not know who or where).
         """
-        if "?" in value and _DENIED.search(value):
-            return None
         reading = self.read(value)
         if _BLOCKING & reading.blocking or (_BLOCKING_SHORT & reading.blocking and reading.words <= _SHORT):
             return None

@@ -2,14 +2,17 @@
 
 The ontology's own labels are the one source of truth: the ``skos:prefLabel``/``rdfs:label``,
 ``skos:altLabel`` and ``skos:hiddenLabel`` of every taxonomy term (those with ``ckg:taxonomyLevel``).
-Both labels and dataset values go through the same :func:`normalise` (case, accents, punctuation,
-plurals, British/American spelling, hyphenated prefixes, a few abbreviations and clinical shorthand).
+Both labels and dataset values go through the same :func:`concord_kg.wording.normalise` (case, accents,
+punctuation, plurals, British/American spelling, hyphenated prefixes, a few abbreviations and clinical
+shorthand).
 Matching then runs in order, first hit wins:
 
 1. **exact**: the value equals a term's preferred label (confidence 1.0);
 2. **synonym**: the value equals one of its alternative or hidden labels (0.95);
 3. **cue**: the curator's cue rules (:mod:`concord_kg.cues`) name the option from the concepts the
-   value's words carry (0.85), unless the meaning scores put a term of another family far ahead;
+   value's words carry (0.9, 0.8 or 0.65 as the meaning stage ranks the option first, among its first
+   four or lower), unless the meaning scores put a term of another family far ahead, the cues also name
+   a sibling option, or a long answer's option is not among the meaning stage's first four;
 4. **fuzzy**: a spelling variant of a label (rapidfuzz similarity ≥ :data:`FUZZY_THRESHOLD`, clear of the
    runner-up term), or a short value that contains a multi-word label (confidence ≤ 0.9), kept only when
    the meaning scores agree;
@@ -18,15 +21,16 @@ Matching then runs in order, first hit wins:
    and nearer than any out-of-domain exemplar (findings, identifiers, contact details, other topics).
 
 Precision comes first (a wrong mapping is worse than none): values saying nothing (``N/A``, ``unknown``,
-dates, numbers, identifiers, questions) and values about topics the taxonomy leaves out (research,
-medicines, failing technology) are never matched; a value with a negation (``no``, ``not``, ``lack``…)
-only matches a label that has one too; a key shared by two unrelated terms matches neither (one that a
-sub-domain and its option share, neither's preferred label, goes to the option); fuzzy matches need a
-margin over the best other term; a short value offering alternatives ("video or telephone") names
-neither, and one listing two options ("letters and email") names neither unless the taxonomy has their
+a field without an answer, dates, numbers, identifiers, questions, a question answered "no") and values
+about topics the taxonomy leaves out (research, medicines, failing technology) are never matched; a value
+with a negation (``no``, ``not``, ``lack``, "used to"…) only matches a label that has one too; a key
+shared by two unrelated terms matches neither (one that a sub-domain and its option share, neither's
+preferred label, goes to the option); fuzzy matches need a margin over the best other term; a short
+value offering alternatives ("video or telephone"), or any value with "either ... or", names neither,
+and one listing two options ("letters and email") names neither unless the taxonomy has their
 combination (hybrid, combination: checked after the first hit); meaning alone never maps a one-word
-value, a value that mentions a side topic (an interpreter, transport), nor any value onto a whole
-domain. Synonyms belong in the ontology, not here.
+value, a value that mentions a side topic (an interpreter, transport) or two parties who share the work,
+nor any value onto a whole domain. Synonyms belong in the ontology, not here.
 """
 
 from __future__ import annotations
@@ -68,8 +72,6 @@ __all__ = [
     "Match",
     "Harmonisation",
     "Harmoniser",
-    "normalise",
-    "readable",
     "read_column",
     "harmonise_values",
     "harmonise_file",
@@ -173,10 +175,18 @@ _NULL_VALUES = {
 
 #: A field and an answer that gives none ("Team working: not known", "Regular or PRN - not specified").
 _NO_ANSWER = re.compile(
-    r"(?::|\s[-\u2013]\s|=)\s*(?:unknown|not known|not specified|unspecified|not stated|not recorded"
-    r"|missing|not answered|no answer|n/?a|not applicable|tbc|tbd|declined|prefer not to say|don'?t know"
-    r"|not sure|not decided|not yet decided|undecided|to be decided)\W*$"
-    r"|\b(?:tbc|tbd|to be confirmed)\W*$|:\s*\?+\s*$",
+    r"(?::|\s[-\u2013\u2014]\s|=)\s*(?:unknown|not known|not specified|unspecified|not stated|not recorded"
+    r"|missing|not answered|no answer|n/?a|not applicable|tbc|tbd|declined|prefer not to say"
+    r"|don['\u2019]?t know|not sure|not decided|not yet decided|undecided|to be decided|\?+)\W*$",
+    re.I,
+)
+#: A short value left to be confirmed ("Clinical lead TBC"); in a longer one it is one detail of several.
+_TBC = re.compile(r"\b(?:tbc|tbd|to be confirmed)\W*$", re.I)
+#: A question answered in the negative ("Outreach? Don't think so", "Working together? Rarely"): the
+#: whole answer after the question denies it, so it names nothing the taxonomy can take.
+_DENIED = re.compile(
+    r"\?\s*(?:(?:also |i )?(?:no|nope|never|rarely|hardly(?: ever)?|not really|don['\u2019]?t think so"
+    r"|do not think so|not that i(?:['\u2019]?ve| have) (?:ever )?seen)[\s.!]*)+$",
     re.I,
 )
 
@@ -199,8 +209,11 @@ _OR_IDIOMS = re.compile(
 )
 #: Values of at most this many words are read as offering alternatives; in longer ones "or" is prose.
 _SHORT_VALUE = 8
-#: "Either ... or ..." offers a choice at any length, whatever else the value negates ("not decided").
-_EITHER = re.compile(r"\beither\b.*\S\s+or\s+\S", re.I | re.S)
+#: "Either ... or ..." in one clause offers a choice at any length, whatever else the value negates
+#: ("Either a nurse or a doctor, not decided").
+_EITHER = re.compile(r"\beither\b[^,;:.!?]*\S\s+or\s+\S", re.I)
+#: A value of at most this many words that ends "TBC" leaves its one detail to be confirmed.
+_SHORT_TBC = 3
 
 
 def _offers_alternatives(value: str) -> bool:
@@ -212,12 +225,14 @@ def _offers_alternatives(value: str) -> bool:
     >>> values = ("Video or phone", "No lead or contact", "Phone or video, no preference", "Little or no MDT")
     >>> [_offers_alternatives(v) for v in values]
     [True, False, True, False]
+    >>> [_offers_alternatives(v) for v in ("Either the nurse or the GP, not decided", "Either once or twice")]
+    [True, False]
     """
-    if _EITHER.search(value):
+    text = _OR_IDIOMS.sub(" ", value)
+    if _EITHER.search(text):
         return True
     if len(value.split()) > _SHORT_VALUE:
         return False
-    text = _OR_IDIOMS.sub(" ", value)
     found = _ALTERNATIVES.search(text)
     return found is not None and not is_negated(normalise(text[: found.start() + 1]))
 
@@ -236,7 +251,9 @@ def _is_null(key: str, raw: str) -> bool:
     """
     if key in _NULL_VALUES or not re.search(r"[a-z]{2}", key) or not re.search(r"[A-Za-z]", raw):
         return True
-    if _QUESTION.match(raw) or _NO_ANSWER.search(raw):  # asks about an arrangement, or gives no answer
+    if _QUESTION.match(raw) or _NO_ANSWER.search(raw) or ("?" in raw and _DENIED.search(raw)):
+        return True  # asks about an arrangement, gives no answer, or answers its question "no"
+    if len(raw.split()) <= _SHORT_TBC and _TBC.search(raw):
         return True
     # Letters as written (an expansion such as GP -> general practitioner adds none); digits in the key,
     # where clinical shorthand ("6/12 r/v": in six months) is already spelt out.
@@ -649,7 +666,9 @@ class Harmoniser:
         :param void: the value's best cosine to an out-of-domain exemplar.
         :param negations: for each term, whether the text of it nearest to the value says something is absent.
         """
-        alternatives = tuple(ranked[:4])  # the chosen term may be one of them; record() shows 3 others
+        alternatives = tuple(
+            ranked[:CUE_SHOWN]
+        )  # the chosen term may be one of them; record() shows 3 others
         entry = self.index.get(key)
         if entry is None and key in self._ambiguous:
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
@@ -665,7 +684,7 @@ class Harmoniser:
                 alternatives,
             )
         named = self._cues.named(value)
-        if named is None:  # a short identifier, or a topic the taxonomy leaves out
+        if named is None:  # a short identifier or side topic, a topic the taxonomy leaves out, a doubt
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
         negated = is_negated(key)
         choice = _offers_alternatives(value)
@@ -941,10 +960,10 @@ def _rivals(notation: str | None, other: str | None) -> bool:
 def _siblings(notation: str | None, other: str | None) -> bool:
     """Tell whether two options share a parent.
 
-    >>> _siblings("D6.1.2", "D6.1.3"), _siblings("D6.1.2", "D6.2.3"), _siblings("D6", "D5")
+    >>> _siblings("D6.1.2", "D6.1.3"), _siblings("D6.1.2", "D6.2.3"), _siblings("D6.1", "D6")
     (True, False, False)
     """
-    if not notation or not other or "." not in notation:
+    if not notation or not other or "." not in notation or "." not in other:
         return False
     return notation != other and notation.rsplit(".", 1)[0] == other.rsplit(".", 1)[0]
 

@@ -1,4 +1,4 @@
-"""How dataset values and taxonomy labels are read into matching keys, one word at a time.
+"""How dataset values and taxonomy labels are read into matching keys.
 
 :func:`normalise` gives the key that exact, synonym, fuzzy and cue matching compare: lower case, no
 accents or punctuation, British spelling, abbreviations and clinical shorthand spelt out, singular,
@@ -129,14 +129,14 @@ SPELLINGS = {
 _JOINED_PREFIXES = {"co", "multi", "e", "tele", "inter", "trans"}
 
 #: Words that carry no meaning for matching.
-STOPWORDS = {"the", "a", "an", "my", "our", "their", "your", "his", "her"}
+STOPWORDS = frozenset({"the", "a", "an", "my", "our", "their", "your", "his", "her"})
 
 #: Words that negate a statement: a value with one only matches a label with one.
-NEGATIONS = {
+NEGATIONS = frozenset({
     "no", "not", "non", "none", "nobody", "without", "lack", "lacking", "never", "unclear", "irregular",
     "unscheduled", "unplanned", "absent", "missing", "unavailable", "cannot", "nothing", "unable",
     "formerly", "stopped", "paused", "discontinued", "ceased", "anymore",
-}  # fmt: skip
+})  # fmt: skip
 
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 
@@ -144,8 +144,10 @@ _ISE = re.compile(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$")
 
 _ISE_EXCEPTIONS = {"size", "sizes", "prize", "seize", "capsize"}
 
-#: What "used to" be done is not done now ("used to have a joint clinic"): read as "formerly", a negation.
-_USED_TO = re.compile(r"\bused to\b")
+#: What a writer "used to" do is not done now ("We used to have a joint clinic", "It used to be yearly"):
+#: read as "formerly", a negation. Only after a pronoun or at the start: "the means used to share
+#: information" and "letters are used to keep the GP informed" say what something is for.
+_USED_TO = re.compile(r"(^|\b(?:i|we|they|he|she|it|you|there)\s+)used to\b")
 
 #: Contractions written without an apostrophe, as survey answers often are ("dont", "havent", "cant").
 _BARE_NOT = re.compile(r"\b(do|does|did|has|have|had|is|are|was|were|could|would|should|need|ca|wo)nt\b")
@@ -185,7 +187,7 @@ def normalise(text: str) -> str:
     if "nt" in text:
         text = _BARE_NOT.sub(r"\1 not", text)
     if "used to" in text:
-        text = _USED_TO.sub("formerly", text)
+        text = _USED_TO.sub(r"\1formerly", text)
     words = re.findall(r"[a-z0-9]+", text)
     joined: list[str] = []
     for word in words:

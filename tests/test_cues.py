@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from concord_kg.cues import load_cues, parse_cues
-from concord_kg.harmonise import Harmoniser, normalise
+from concord_kg.harmonise import Harmoniser
+from concord_kg.wording import normalise
 
 
 @pytest.fixture(scope="module")
@@ -147,44 +148,6 @@ def test_a_short_value_offering_alternatives_is_left_unmapped(value, harmoniser)
 
 
 @pytest.mark.parametrize(
-    "value", ["Information is shared by letter and by phone.", "Letters, emails, phone calls - whatever"]
-)
-def test_a_value_naming_two_sibling_options_is_left_unmapped(value, harmoniser):
-    assert harmoniser.match(value).term is None
-
-
-@pytest.mark.parametrize(
-    ("value", "notation"),
-    [
-        ("Used to be 6-monthly, now as-and-when", "D4.2"),
-        ("Zoom appointments stopped - back to face to face only", "D6.2.1"),
-        ("used to have a joint clinic with the adult team but not any more", None),
-        ("Outreach? Don't think so", None),
-        ("Professionals working together? Rarely", None),
-        ("Clinical lead TBC", None),
-    ],
-)
-def test_what_used_to_be_or_is_denied_is_not_the_arrangement(value, notation, harmoniser):
-    match = harmoniser.match(value)
-    assert (match.term.notation if match.term else None) == notation
-
-
-def test_in_a_long_answer_a_cue_needs_the_meaning_stage_behind_it(harmoniser, monkeypatch):
-    # The letters "posted to us and the GP" fire a rule about records; the meaning stage ranks that option
-    # below the alternatives it shows for the whole answer, which is about a one-day clinic.
-    value = "We see the whole team at the centre in one day, then the letters are posted to us and the GP"
-    assert harmoniser.match(value).term is None
-    monkeypatch.setattr("concord_kg.harmonise.CUE_LONG_VALUE", 100)  # as if the answer were short
-    match = Harmoniser(harmoniser.graph).match(value)
-    assert (match.match_type, match.confidence) == ("cue", 0.65)
-
-
-def test_either_or_offers_a_choice_at_any_length_and_despite_a_negation(harmoniser):
-    assert harmoniser.match("Either a nurse or a doctor will coordinate it, not decided yet").term is None
-    assert harmoniser.match("Either regular reviews or on demand, we haven't decided").term is None
-
-
-@pytest.mark.parametrize(
     ("value", "notation"),
     [
         ("Multiple servces or centres", "D1.3.3"),  # a misspelt label that holds "or"
@@ -276,7 +239,12 @@ def test_the_bare_concept_is_carried_by_short_values_only():
         ("Hub-and-spoke: hub provides coordination only; spokes deliver all clinical care", "D1.2.1"),
         ("The audit found no joint working between the health and social care teams", "D2.3.1"),
         ("Summary Care Record only", "D5.2.2"),
-        ("Every doctor who treats me can open my full file", "D5.2.1"),
+        pytest.param(
+            "Every doctor who treats me can open my full file, also in other hospitals.",
+            "D5.2.1",
+            # A long answer whose option the meaning stage ranks below its first four: left unmapped.
+            marks=pytest.mark.xfail(reason="CUE_LONG_VALUE trades this match for precision", strict=True),
+        ),
         ("I can see everything the doctors write about me online", "D5.1.1"),  # the patient sees
         ("Patients can view a summary of their record", "D5.1.2"),
         ("Regularly, every 6 months?", "D4.1"),  # hedged, not asked

@@ -18,7 +18,8 @@ from rdflib.namespace import SKOS
 
 from concord_kg.cli import main
 from concord_kg.errors import MappingError
-from concord_kg.harmonise import CSV_COLUMNS, Harmoniser, harmonise_file, harmonise_values, normalise
+from concord_kg.harmonise import CSV_COLUMNS, Harmoniser, harmonise_file, harmonise_values
+from concord_kg.wording import normalise
 
 ROOT = Path(__file__).parent.parent
 SETS = Path(__file__).parent / "data" / "harmonisation"
@@ -312,3 +313,50 @@ def test_a_second_curators_labels_cover_their_set_with_taxonomy_notations(path, 
     notations = {t.notation for t in harmoniser.terms}
     labels = {r["label"] for r in csv.DictReader(path.open(encoding="utf-8", newline=""))}
     assert labels - {""} <= notations
+
+
+@pytest.mark.parametrize(
+    "value", ["Information is shared by letter and by phone.", "Letters, emails, phone calls - whatever"]
+)
+def test_a_value_naming_two_sibling_options_is_left_unmapped(value, harmoniser):
+    assert harmoniser.match(value).term is None
+
+
+@pytest.mark.parametrize(
+    ("value", "notation"),
+    [
+        ("Used to be 6-monthly, now as-and-when", "D4.2"),
+        ("Zoom appointments stopped - back to face to face only", "D6.2.1"),
+        ("used to have a joint clinic with the adult team but not any more", None),
+        ("Outreach? Don't think so", None),
+        ("Outreach? I don\u2019t think so", None),
+        ("Professionals working together? Rarely", None),
+        ("Who coordinates? Not the GP, the specialist nurse", "D3.2.1.2"),  # a "no" that answers on
+        ("Clinical lead TBC", None),
+        ("Annual review, date TBC", "D4.1"),  # one detail of several to be confirmed
+    ],
+)
+def test_what_used_to_be_or_is_denied_is_not_the_arrangement(value, notation, harmoniser):
+    match = harmoniser.match(value)
+    assert (match.term.notation if match.term else None) == notation
+
+
+def test_in_a_long_answer_a_cue_needs_the_meaning_stage_behind_it(harmoniser, monkeypatch):
+    # The letters "posted to us and the GP" fire a rule about records; the meaning stage ranks that option
+    # below the alternatives it shows for the whole answer, which is about a one-day clinic.
+    value = "We see the whole team at the centre in one day, then the letters are posted to us and the GP"
+    assert harmoniser.match(value).term is None
+    monkeypatch.setattr("concord_kg.harmonise.CUE_LONG_VALUE", 100)  # as if the answer were short
+    match = Harmoniser(harmoniser.graph).match(value)
+    assert (match.match_type, match.confidence) == ("cue", 0.65)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Either a nurse or a doctor will coordinate it, not decided yet",  # longer than a short choice
+        "Either regular reviews or on demand, we haven't decided",  # the negation is a remark on it
+    ],
+)
+def test_either_or_offers_a_choice_at_any_length_and_despite_a_negation(value, harmoniser):
+    assert harmoniser.match(value).term is None

@@ -363,7 +363,7 @@ def test_every_exemplar_names_a_taxonomy_option_or_none(harmoniser):
 
 def test_no_exemplar_copies_a_labelled_value():
     """Exemplars are written apart from every labelled set, so the sets still measure generalisation."""
-    from concord_kg.harmonise import normalise
+    from concord_kg.wording import normalise
 
     folder = Path(__file__).resolve().parent.parent / "data" / "harmonisation"
     labelled = {
