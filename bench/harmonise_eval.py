@@ -57,62 +57,26 @@ from concord_kg.harmonise import Harmoniser, Match
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "tests" / "data" / "harmonisation"
-DEFAULT_SETS = [
-    "dev.csv",
-    "tune.csv",
-    "tune-2.csv",
-    "blind-2026-12-a.csv",
-    "tune-3.csv",
-    "tune-4.csv",
-    "tune-5.csv",
-    "tune-6.csv",
-    "tune-7.csv",
-    "tune-8.csv",
-    "tune-9.csv",
-    "tune-10.csv",
-    "tune-11.csv",
-    "tune-12.csv",
-    "tune-13.csv",
-    "tune-14.csv",
-    "tune-15.csv",
-    "tune-16.csv",
-    "tune-17.csv",
-    "tune-18.csv",
-    "tune-19.csv",
-    "tune-20.csv",
-    "tune-21.csv",
-    "tune-22.csv",
-    "tune-23.csv",
-    "tune-24.csv",
-    "tune-25.csv",
-    "tune-26.csv",
-    "tune-27.csv",
-    "tune-28.csv",
-    "tune-29.csv",
-    "tune-30.csv",
-    "tune-31.csv",
-    "tune-32.csv",
-    "tune-33.csv",
-    "eval.csv",
-    "holdout.csv",
+#: The sets nothing was tuned on.
+HELD_OUT = (
     "heldout-2026-12.csv",
     "blind-2026-12-b.csv",
     "blind-2-2026-12.csv",
     "blind-3-2026-12.csv",
     "blind-4-2026-12.csv",
     "blind-5-2026-12.csv",
-]
-#: The sets nothing was tuned on.
-HELD_OUT = frozenset(
-    {
-        "heldout-2026-12.csv",
-        "blind-2026-12-b.csv",
-        "blind-2-2026-12.csv",
-        "blind-3-2026-12.csv",
-        "blind-4-2026-12.csv",
-        "blind-5-2026-12.csv",
-    }
 )
+#: Every labelled set: the tuning sets, two older sets, then the held-out ones.
+DEFAULT_SETS = [
+    "dev.csv",
+    "tune.csv",
+    "tune-2.csv",
+    "blind-2026-12-a.csv",
+    *(f"tune-{n}.csv" for n in range(3, 34)),
+    "eval.csv",
+    "holdout.csv",
+    *HELD_OUT,
+]
 BANDS = [(0.95, 1.01), (0.9, 0.95), (0.8, 0.9), (0.7, 0.8), (0.6, 0.7), (0.5, 0.6), (0.0, 0.5)]
 
 
