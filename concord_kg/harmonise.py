@@ -666,9 +666,8 @@ class Harmoniser:
         :param void: the value's best cosine to an out-of-domain exemplar.
         :param negations: for each term, whether the text of it nearest to the value says something is absent.
         """
-        alternatives = tuple(
-            ranked[:CUE_SHOWN]
-        )  # the chosen term may be one of them; record() shows 3 others
+        # The best terms, as a reviewer is shown them (record() shows the 3 besides the chosen one).
+        alternatives = tuple(ranked[:CUE_SHOWN])
         entry = self.index.get(key)
         if entry is None and key in self._ambiguous:
             return Match(value, None, 0.0, "none", count, alternatives=alternatives)
