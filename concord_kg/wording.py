@@ -176,10 +176,9 @@ def normalise(text: str) -> str:
         text = _SATELLITE.sub(" geolocation ", text)
     if "." in text:
         text = join_dotted(text)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    if "/" in text:  # every shorthand pattern has a slash
-        for pattern, meaning in _SHORTHAND:
-            text = pattern.sub(meaning, text)
+    text = _spell_shorthand(
+        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    )
     # "A&E" before "&" becomes "and" and its "e" joins the next word as in "e-mail".
     text = _A_AND_E.sub(" emergency department ", text)
     text = text.replace("&", " and ").replace("+", " and ").replace("n't", " not").replace("'s", "")
@@ -208,11 +207,14 @@ def readable(text: str) -> str:
     >>> readable("F/U 6/12 w/ CNS"), readable("R/v   PRN")
     ('follow up interval of months with cns', 'review prn')
     """
-    text = " ".join(text.split()).lower()
-    if "/" in text:
+    return " ".join(_spell_shorthand(text.lower()).split())
+
+
+def _spell_shorthand(text: str) -> str:
+    """Spell out the slashed clinical shorthand (:data:`_SHORTHAND`) of a lower-case text."""
+    if "/" in text:  # every shorthand pattern has a slash
         for pattern, meaning in _SHORTHAND:
             text = pattern.sub(meaning, text)
-        text = " ".join(text.split())
     return text
 
 
