@@ -1,7 +1,8 @@
 """Precision and recall of `concord-kg harmonise` on labelled value sets, beside text2term; a scale run.
 
 Run:
-    .venv/bin/python bench/harmonise_eval.py [SET.csv ...]   (default: every set in tests/data/harmonisation/)
+    .venv/bin/python bench/harmonise_eval.py [SET.csv ...]
+        (default: the tuning sets of concord_kg/exemplars/labelled/, then those of tests/data/harmonisation/)
     .venv/bin/python bench/harmonise_eval.py --scale [--rows 1000000 --distinct 50000]
 
 Each set is a CSV `value,gold,kind[,domain]`; gold is the expected notation, empty when the value must stay
@@ -20,6 +21,12 @@ confidences set on those; heldout-2026-12.csv, blind-2026-12-b.csv (the other ha
 from the taxonomy alone, by someone who never saw the matcher), blind-2-2026-12.csv,
 blind-3-2026-12.csv, blind-4-2026-12.csv and blind-5-2026-12.csv (four more such sets, each by another
 curator) are held out.
+
+The meaning stage also learns from the tuning sets: their values are exemplars of their gold terms (or
+of "out of domain" when the gold is empty). So no set is scored on its own wordings: a tuning set is
+scored by cross-validation, with the exemplars of the sets in the other FOLDS - 1 folds; every other set
+with the exemplars of all tuning sets; and in both cases a labelled value equal (after normalising) to a
+value of a set being scored is left out, as the written exemplars are.
 
 Rows: `concord-kg` (every term as candidate), `concord-kg +domain` (candidates limited to the
 question's domain given in the set, as `--domain` does), `lexical only` (labels, synonyms, cue rules
@@ -41,6 +48,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import functools
 import io
 import logging
 import os
@@ -54,9 +62,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from concord_kg.harmonise import Harmoniser, Match
+from concord_kg.semantic import LABELLED, curated_exemplars, labelled_sets
+from concord_kg.wording import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "tests" / "data" / "harmonisation"
+#: The tuning sets, which the meaning stage learns from: scored by cross-validation over FOLDS folds.
+TUNING = ROOT / "concord_kg" / "exemplars" / LABELLED
+FOLDS = 5
 #: The sets nothing was tuned on.
 HELD_OUT = (
     "heldout-2026-12.csv",
@@ -68,14 +81,12 @@ HELD_OUT = (
 )
 #: Every labelled set: the tuning sets, two older sets, then the held-out ones.
 DEFAULT_SETS = [
-    "dev.csv",
-    "tune.csv",
-    "tune-2.csv",
-    "blind-2026-12-a.csv",
-    *(f"tune-{n}.csv" for n in range(3, 34)),
-    "eval.csv",
-    "holdout.csv",
-    *HELD_OUT,
+    *(
+        TUNING / name
+        for name in ("dev.csv", "tune.csv", "tune-2.csv", "blind-2026-12-a.csv")
+        + tuple(f"tune-{n}.csv" for n in range(3, 34))
+    ),
+    *(SETS / name for name in ("eval.csv", "holdout.csv", *HELD_OUT)),
 ]
 BANDS = [(0.95, 1.01), (0.9, 0.95), (0.8, 0.9), (0.7, 0.8), (0.6, 0.7), (0.5, 0.6), (0.0, 0.5)]
 
@@ -116,6 +127,52 @@ def _tally(rows: list[dict[str, str]], got: list[str]) -> dict:
     }
 
 
+def _tuning(path: Path) -> bool:
+    """Tell whether a set is one the meaning stage learns from."""
+    return path.resolve().parent == TUNING
+
+
+def exemplars_without(sets: set[str], wordings: set[str]) -> list[tuple[str, str]]:
+    """Return the written exemplars and the tuning sets' values, less the named sets and wordings.
+
+    :param sets: file names of tuning sets to leave out (the fold being scored).
+    :param wordings: normalised values to leave out (those of the sets being scored).
+    """
+    kept = list(curated_exemplars())
+    for name, rows in labelled_sets().items():
+        if name not in sets:
+            kept.extend(pair for pair in rows if normalise(pair[1]) not in wordings)
+    return list(dict.fromkeys(kept))
+
+
+def harmonisers(sets: dict[Path, list[dict[str, str]]]) -> dict[Path, Harmoniser]:
+    """Return the matcher each set is scored with: none has learnt from the set's own values.
+
+    Tuning sets are split into :data:`FOLDS` folds, each scored by a matcher built without it; any other
+    set by one matcher built from every tuning set, less the wordings of all such sets.
+    """
+    graph = Harmoniser(semantic=False).graph
+    tuning = sorted(p for p in sets if _tuning(p))
+    out: dict[Path, Harmoniser] = {}
+    for fold in range(FOLDS):
+        inside = tuning[fold::FOLDS]
+        wordings = {normalise(r["value"]) for p in inside for r in sets[p]}
+        learnt = Harmoniser(graph, exemplars=exemplars_without({p.name for p in inside}, wordings))
+        out |= dict.fromkeys(inside, learnt)
+    others = [p for p in sets if not _tuning(p)]
+    wordings = {normalise(r["value"]) for p in others for r in sets[p]}
+    out |= dict.fromkeys(others, Harmoniser(graph, exemplars=exemplars_without(set(), wordings)))
+    return out
+
+
+@functools.cache
+def _scoped(harmoniser: Harmoniser, domain: str) -> Harmoniser:
+    """Return a matcher like ``harmoniser`` with candidates limited to one domain (built once)."""
+    return Harmoniser(
+        harmoniser.graph, domains=[domain], semantic=harmoniser.semantic, exemplars=harmoniser.exemplars
+    )
+
+
 def match_rows(rows: list[dict[str, str]], harmoniser: Harmoniser, *, by_domain: bool = False) -> list[Match]:
     """Match each row's value, with candidates limited to the row's domain when ``by_domain``."""
     if not by_domain:
@@ -125,11 +182,7 @@ def match_rows(rows: list[dict[str, str]], harmoniser: Harmoniser, *, by_domain:
         groups[row.get("domain") or ""].append(at)
     out: list[Match | None] = [None] * len(rows)
     for domain, ats in groups.items():
-        scoped = (
-            Harmoniser(harmoniser.graph, domains=[domain], semantic=harmoniser.semantic)
-            if domain
-            else harmoniser
-        )
+        scoped = _scoped(harmoniser, domain) if domain else harmoniser
         for at, match in zip(ats, scoped.match_all([(rows[a]["value"], 1) for a in ats]), strict=True):
             out[at] = match
     return out  # type: ignore[return-value]
@@ -221,16 +274,18 @@ def _second_curator(rows: list[dict[str, str]], path: Path) -> dict:
 
 def evaluate(paths: list[Path], *, verbose: bool) -> None:
     start = time.perf_counter()
-    harmoniser = Harmoniser()
-    lexical = Harmoniser(harmoniser.graph, semantic=False)
-    sets = {p.name: _rows(p) for p in paths}
-    peer = text2term_answers(sets, harmoniser)
+    sets = {p: _rows(p) for p in paths}
+    matchers = harmonisers(sets)
+    lexical = Harmoniser(semantic=False)
+    peer = text2term_answers({p.name: rows for p, rows in sets.items()}, lexical)
     pooled: list[tuple[float, bool]] = []
     held_out: list[tuple[float, bool]] = []
     for path in paths:
-        rows = sets[path.name]
+        rows = sets[path]
+        harmoniser = matchers[path]
         s = score(path, harmoniser)
-        print(f"{path.name}: {s['n']} values (gold {s['gold']}, to stay unmapped {s['unrelated']})")
+        how = ", cross-validated" if _tuning(path) else ""
+        print(f"{path.name}: {s['n']} values (gold {s['gold']}, to stay unmapped {s['unrelated']}{how})")
         print(_line("concord-kg", s))
         for row, match in s["matches"]:
             if match.term is not None:
@@ -300,7 +355,7 @@ def _variants(value: str, n: int) -> str:
 def write_scale_input(path: Path, rows: int, distinct: int, seed: int = 7) -> None:
     """Write a CSV of ``rows`` rows whose column ``who_coordinates`` has ``distinct`` distinct values."""
     rng = random.Random(seed)
-    base = [r["value"] for p in DEFAULT_SETS for r in _rows(SETS / p) if r["value"].strip()]
+    base = [r["value"] for p in DEFAULT_SETS for r in _rows(p) if r["value"].strip()]
     values: list[str] = []
     seen: set[str] = set()
     n = 0
@@ -381,7 +436,7 @@ def scale(rows: int, distinct: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sets", nargs="*", type=Path, help="labelled sets (default: all in tests/data)")
+    parser.add_argument("sets", nargs="*", type=Path, help="labelled sets (default: all)")
     parser.add_argument("--scale", action="store_true", help="run the 1M-row end-to-end benchmark instead")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--distinct", type=int, default=50_000)
@@ -390,7 +445,7 @@ def main() -> None:
     if args.scale:
         scale(args.rows, args.distinct)
     else:
-        evaluate(args.sets or [SETS / name for name in DEFAULT_SETS], verbose=args.verbose)
+        evaluate(args.sets or DEFAULT_SETS, verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -10,15 +10,17 @@ Matching then runs in order, first hit wins:
 1. **exact**: the value equals a term's preferred label (confidence 1.0);
 2. **synonym**: the value equals one of its alternative or hidden labels (0.95);
 3. **cue**: the curator's cue rules (:mod:`concord_kg.cues`) name the option from the concepts the
-   value's words carry (0.9, 0.8 or 0.65 as the meaning stage ranks the option first, among its first
-   four or lower), unless the meaning scores put a term of another family far ahead, the cues also name
-   a sibling option, or a long answer's option is not among the meaning stage's first four;
+   value's words carry (0.9 or 0.7 as the meaning stage ranks the option first or among its first
+   four), unless the meaning stage ranks it lower or puts a term of another family far ahead, or the
+   cues also name a sibling option;
 4. **fuzzy**: a spelling variant of a label (rapidfuzz similarity ≥ :data:`FUZZY_THRESHOLD`, clear of the
    runner-up term), or a short value that contains a multi-word label (confidence ≤ 0.9), kept only when
    the meaning scores agree;
-5. **semantic**: the term whose texts (labels, synonyms, definition and the exemplar wordings of
-   ``concord_kg/exemplars/``) are nearest in meaning, when it is clearly ahead of every unrelated term
-   and nearer than any out-of-domain exemplar (findings, identifiers, contact details, other topics).
+5. **semantic**: the term whose texts (labels, synonyms, definition, the exemplar wordings of
+   ``concord_kg/exemplars/`` and the values curators labelled with it in ``concord_kg/exemplars/labelled/``)
+   are nearest in meaning, when it is clearly ahead of every unrelated term and nearer than any
+   out-of-domain exemplar (findings, identifiers, contact details, other topics, values a curator left
+   unmapped).
 
 Precision comes first (a wrong mapping is worse than none): values saying nothing (``N/A``, ``unknown``,
 a field without an answer, dates, numbers, identifiers, questions, a question answered "no") and values
@@ -29,8 +31,8 @@ preferred label, goes to the option); fuzzy matches need a margin over the best 
 value offering alternatives ("video or telephone"), or any value with "either ... or", names neither,
 and one listing two options ("letters and email") names neither unless the taxonomy has their
 combination (hybrid, combination: checked after the first hit); meaning alone never maps a one-word
-value, a value that mentions a side topic (an interpreter, transport) or two parties who share the work,
-nor any value onto a whole domain. Synonyms belong in the ontology, not here.
+value, a rare condition's name, a value that mentions a side topic (an interpreter, transport) or two
+parties who share the work, nor any value onto a whole domain. Synonyms belong in the ontology, not here.
 """
 
 from __future__ import annotations
@@ -115,9 +117,9 @@ NARROWER_LAG = 0.1
 _BATCH = 4096
 
 #: Confidence of a match named by the curator's cue rules (:mod:`concord_kg.cues`), by where the meaning
-#: stage ranks the named term: first, second to fourth (:data:`CUE_SHOWN`), or lower (short values only,
-#: see :data:`CUE_LONG_VALUE`). On the tuning sets such matches were right 94 %, 82 % and 69 % of the time.
-CUE_CONFIDENCE = (0.9, 0.8, 0.65)
+#: stage ranks the named term: first, or second to fourth (:data:`CUE_SHOWN`). On the tuning sets,
+#: cross-validated (``bench/harmonise_eval.py``), such matches were right 95 % and 72 % of the time.
+CUE_CONFIDENCE = (0.9, 0.7)
 #: A cue-named term is not taken when an out-of-domain wording is this much nearer the value.
 CUE_VOID_LEAD = 0.15
 #: ... nor when a term outside its family (its parent's sub-tree) is this much nearer.
@@ -126,11 +128,9 @@ CUE_OUTSIDE_LAG = 0.2
 CUE_MEANING_FLOOR = 0.1
 #: When rules name several unrelated terms, the nearest in meaning must lead the next by this much.
 CUE_TIE_MARGIN = 0.05
-#: A value of more than this many words usually touches several topics: a cue there is taken only when
-#: the meaning stage ranks its term among the first :data:`CUE_SHOWN` (on the tuning sets the others
-#: were right about half the time).
-CUE_LONG_VALUE = 8
-#: The terms the meaning stage ranks first: the best one and the alternatives a reviewer is shown.
+#: The terms the meaning stage ranks first: the best one and the alternatives a reviewer is shown. A cue
+#: is taken only for one of them: the rest were right less than half the time (cross-validated on the
+#: tuning sets), often a side remark in a long answer or a word the rules read too broadly.
 CUE_SHOWN = 4
 
 #: Confidence given to each kind of match (fuzzy scores are scaled into ``[0.7, 0.9]``).
@@ -260,6 +260,18 @@ def _is_null(key: str, raw: str) -> bool:
     letters = sum(map(str.isalpha, raw))
     digits = sum(map(str.isdigit, key))
     return digits >= 2 and digits >= letters / 2
+
+
+@functools.cache
+def _condition_names() -> frozenset[str]:
+    """Return the keys of the rare conditions' names that hpo3 embeds (Orphanet; loaded on first need).
+
+    Labelled values name conditions ("Dedicated Marfan syndrome clinic"), so a value that is only a
+    condition's name lands near them in meaning; it says nothing about how care is coordinated.
+    """
+    from concord_kg.orphanet import hpo_orphanet_codes
+
+    return frozenset(normalise(name) for name, _ in hpo_orphanet_codes().classes.values())
 
 
 def _words(value: str) -> int:
@@ -392,6 +404,9 @@ class Harmoniser:
     :param cue_rules: let the curator's cue rules name terms (off: what the label, synonym and spelling
         stages leave goes to the meaning stage; the cue concepts still stop identifiers and off-topic
         values and tell the parts of a short list).
+    :param exemplars: the meaning stage's ``(notation, text)`` wordings, an empty notation for an
+        out-of-domain one (default: those shipped, :func:`concord_kg.semantic.load_exemplars`); the
+        benchmark passes subsets to score labelled sets on wordings learnt without them.
     """
 
     def __init__(
@@ -401,8 +416,10 @@ class Harmoniser:
         domains: Iterable[str] = (),
         semantic: bool = True,
         cue_rules: bool = True,
+        exemplars: Iterable[tuple[str, str]] | None = None,
     ) -> None:
         self.graph = graph if graph is not None else load_ontology()
+        self.exemplars = tuple(exemplars) if exemplars is not None else None
         self.domains = tuple(dict.fromkeys(d.strip() for d in domains if d.strip()))
         self.semantic = semantic
         self.cue_rules = cue_rules
@@ -493,8 +510,8 @@ class Harmoniser:
     def _space(self) -> _TermSpace:
         """The embeddings of every candidate term's texts (label, synonyms, definition, exemplars).
 
-        Out-of-domain exemplars (empty notation) are embedded apart: a value closer to one of them than
-        to any term is left unmapped.
+        Out-of-domain exemplars (empty notation: written ones, and labelled values a curator left
+        unmapped) are embedded apart: a value closer to one of them than to any term is left unmapped.
         """
         from concord_kg.semantic import load_embedder, load_exemplars
 
@@ -509,7 +526,7 @@ class Harmoniser:
                 owners.append(at)
                 texts.append(text)
         void: list[str] = []
-        for notation, text in load_exemplars():
+        for notation, text in self.exemplars if self.exemplars is not None else load_exemplars():
             if not notation:
                 void.append(text)
             elif notation in at_notation:
@@ -518,9 +535,11 @@ class Harmoniser:
         embedder = load_embedder()
         return _TermSpace(
             embedder,
-            embedder.embed(texts),
+            embedder.embed([readable(t) for t in texts]),
             np.asarray(owners, dtype=np.int64),
-            embedder.embed(void) if void else np.zeros((0, embedder.dimension), dtype=np.float32),
+            embedder.embed([readable(t) for t in void])
+            if void
+            else np.zeros((0, embedder.dimension), dtype=np.float32),
             np.fromiter((is_negated(normalise(t)) for t in texts), dtype=bool, count=len(texts)),
         )
 
@@ -697,10 +716,9 @@ class Harmoniser:
         if cued is not None:
             term, rule = cued
             rank = _meaning_rank(term, ranked)
-            # In a long answer a cue the meaning stage does not rank high is often a side remark.
-            if rank < CUE_SHOWN or len(value.split()) <= CUE_LONG_VALUE:
+            if rank < CUE_SHOWN:  # lower, the cue is more often a side remark than the answer
                 wording = " ".join(sorted(rule.requires))
-                confidence = CUE_CONFIDENCE[0 if rank == 0 else 1 if rank < CUE_SHOWN else 2]
+                confidence = CUE_CONFIDENCE[0 if rank == 0 else 1]
                 return Match(value, term, confidence, "cue", count, wording, "", alternatives)
         if not choice:
             found = self._fuzzy(key, similarity) or self._contained(key)
@@ -739,6 +757,7 @@ class Harmoniser:
             and best.score - void >= VOID_MARGIN
             and negated == self._says_absent(best.term, negations)
             and not self._cues.only_by_rule(value)  # a side topic, or two parties: only a rule may map it
+            and key not in _condition_names()  # "Marfan syndrome" is about the condition, not its care
         ):
             confidence = semantic_confidence(best.score, best.score - rival)
             return Match(value, best.term, confidence, "semantic", count, alternatives=alternatives)

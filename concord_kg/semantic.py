@@ -7,20 +7,32 @@ for the tokenizer under ``tokenizer/`` while the wheel ships it under ``tokenize
 to downloading it from Hugging Face; nothing here ever opens a network connection.
 
 A text's embedding is the mean of its tokens' vectors, scaled to unit length, so a score is a cosine.
-Each term is represented by several texts (its label, every synonym, its definition and its exemplar
-wordings, :func:`load_exemplars`), and its score for a value is the best of them: the nearest exemplar
-votes for its term.
+Each term is represented by several texts (its label, every synonym, its definition, the exemplar
+wordings written for it and the dataset values a curator labelled with it, :func:`load_exemplars`), and
+its score for a value is the best of them: the nearest exemplar votes for its term. Labelled values a
+curator left unmapped join the out-of-domain exemplars: a value nearest one of them abstains.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
 
 import numpy as np
 
-__all__ = ["Embedder", "load_embedder", "load_exemplars", "MODEL_NAME", "EXEMPLARS"]
+__all__ = [
+    "Embedder",
+    "load_embedder",
+    "curated_exemplars",
+    "labelled_sets",
+    "load_exemplars",
+    "MODEL_NAME",
+    "EXEMPLARS",
+    "LABELLED",
+]
 
 #: The model used, as wordllama names its files.
 MODEL_NAME = "l2_supercat_256"
@@ -101,16 +113,42 @@ def load_embedder() -> Embedder:
     return Embedder(table, tokenizer)
 
 
-#: The exemplar wordings shipped with the package (``concord_kg/exemplars/``; see its README).
+#: The exemplar wordings written for the package (``concord_kg/exemplars/``; see its README).
 EXEMPLARS = "care-coordination.csv"
+#: The folder of labelled value sets the meaning stage learns from (``value,gold,kind[,domain]``).
+LABELLED = "labelled"
+
+Exemplar = tuple[str, str]
 
 
 @cache
-def load_exemplars() -> tuple[tuple[str, str], ...]:
-    """Return the exemplar wordings as ``(notation, text)``; an empty notation: an out-of-domain wording."""
-    import csv
-    import io
-
+def curated_exemplars() -> tuple[Exemplar, ...]:
+    """Return the written exemplar wordings as ``(notation, text)``; an empty notation: out of domain."""
     text = (files("concord_kg") / "exemplars" / EXEMPLARS).read_text(encoding="utf-8")
     rows = csv.DictReader(io.StringIO(text))
     return tuple((row["notation"].strip(), row["text"].strip()) for row in rows if row["text"].strip())
+
+
+@cache
+def labelled_sets() -> dict[str, tuple[Exemplar, ...]]:
+    """Return each labelled set by file name, as ``(gold notation, value)``; an empty gold: stays unmapped.
+
+    These are the tuning sets: dataset values a curator labelled from the taxonomy alone. The held-out
+    sets are not in the package (``tests/data/harmonisation/``), so nothing learns from them.
+    """
+    folder = files("concord_kg") / "exemplars" / LABELLED
+    sets = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".csv"):
+            rows = csv.DictReader(io.StringIO(entry.read_text(encoding="utf-8")))
+            sets[entry.name] = tuple(
+                (row["gold"].strip(), row["value"].strip()) for row in rows if row["value"].strip()
+            )
+    return sets
+
+
+@cache
+def load_exemplars() -> tuple[Exemplar, ...]:
+    """Return every exemplar the meaning stage uses: the written ones, then the labelled values, each once."""
+    labelled = (pair for rows in labelled_sets().values() for pair in rows)
+    return tuple(dict.fromkeys((*curated_exemplars(), *labelled)))

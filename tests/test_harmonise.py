@@ -18,11 +18,13 @@ from rdflib.namespace import SKOS
 
 from concord_kg.cli import main
 from concord_kg.errors import MappingError
-from concord_kg.harmonise import CSV_COLUMNS, Harmoniser, harmonise_file, harmonise_values
+from concord_kg.harmonise import CSV_COLUMNS, CUE_CONFIDENCE, Harmoniser, harmonise_file, harmonise_values
+from concord_kg.semantic import curated_exemplars
 from concord_kg.wording import normalise
 
 ROOT = Path(__file__).parent.parent
 SETS = Path(__file__).parent / "data" / "harmonisation"
+TUNING = ROOT / "concord_kg" / "exemplars" / "labelled"
 DATASET = ROOT / "examples" / "dataset.csv"
 EVAL_ROWS = list(csv.DictReader((SETS / "eval.csv").open(encoding="utf-8", newline="")))
 UNRELATED = [r["value"] for r in EVAL_ROWS if not r["gold"]]
@@ -58,15 +60,18 @@ def test_normalise_brings_variants_together(a, b):
     assert normalise(a) == normalise(b)
 
 
-def test_evaluation_set_precision_and_recall(harmoniser):
-    scores = _bench().score(SETS / "eval.csv", harmoniser)
+def test_evaluation_set_precision_and_recall():
+    bench = _bench()
+    path = SETS / "eval.csv"
+    # Scored as the benchmark scores it: the meaning stage has not learnt the set's own wordings.
+    scores = bench.score(path, bench.harmonisers({path: EVAL_ROWS})[path])
     assert scores["n"] >= 120 and scores["unrelated"] >= 30
     assert scores["precision"] >= 0.95, scores["wrong"]
     assert scores["recall"] >= 0.85, scores["missed"]
 
 
 def test_dev_set_is_separate_from_the_evaluation_set():
-    dev = {r["value"].lower() for r in csv.DictReader((SETS / "dev.csv").open(encoding="utf-8")) if r["gold"]}
+    dev = {r["value"].lower() for r in csv.DictReader((TUNING / "dev.csv").open(encoding="utf-8")) if r["gold"]}
     assert not dev & {r["value"].lower() for r in EVAL_ROWS if r["gold"]}
 
 
@@ -341,14 +346,16 @@ def test_what_used_to_be_or_is_denied_is_not_the_arrangement(value, notation, ha
     assert (match.term.notation if match.term else None) == notation
 
 
-def test_in_a_long_answer_a_cue_needs_the_meaning_stage_behind_it(harmoniser, monkeypatch):
+def test_a_cue_needs_the_meaning_stage_behind_it(harmoniser, monkeypatch):
     # The letters "posted to us and the GP" fire a rule about records; the meaning stage ranks that option
-    # below the alternatives it shows for the whole answer, which is about a one-day clinic.
+    # below the alternatives it shows for the whole answer, which is about a one-day clinic. (The written
+    # exemplars alone: the rule and its gate, not the labelled values, are what this is about.)
     value = "We see the whole team at the centre in one day, then the letters are posted to us and the GP"
-    assert harmoniser.match(value).term is None
-    monkeypatch.setattr("concord_kg.harmonise.CUE_LONG_VALUE", 100)  # as if the answer were short
-    match = Harmoniser(harmoniser.graph).match(value)
-    assert (match.match_type, match.confidence) == ("cue", 0.65)
+    written = Harmoniser(harmoniser.graph, exemplars=curated_exemplars())
+    assert written.match(value).term is None
+    monkeypatch.setattr("concord_kg.harmonise.CUE_SHOWN", 100)  # as if the meaning stage ranked it high
+    match = Harmoniser(harmoniser.graph, exemplars=curated_exemplars()).match(value)
+    assert (match.match_type, match.confidence) == ("cue", CUE_CONFIDENCE[1])
 
 
 @pytest.mark.parametrize(
