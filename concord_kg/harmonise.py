@@ -123,7 +123,7 @@ CUE_CONFIDENCE = (0.9, 0.7)
 #: A cue-named term is not taken when an out-of-domain wording is this much nearer the value.
 CUE_VOID_LEAD = 0.15
 #: ... nor when a term outside its family (its parent's sub-tree) is this much nearer.
-CUE_OUTSIDE_LAG = 0.2
+CUE_OUTSIDE_LAG = 0.15
 #: ... nor when its meaning score is below this.
 CUE_MEANING_FLOOR = 0.1
 #: When rules name several unrelated terms, the nearest in meaning must lead the next by this much.
