@@ -515,32 +515,28 @@ class Harmoniser:
         """
         from concord_kg.semantic import load_embedder, load_exemplars
 
-        owners: list[int] = []
-        texts: list[str] = []
+        # Each text as the meaning stage reads values (readable), once per term: labelled values repeat.
+        texts: dict[tuple[int, str], str] = {}
         at_notation = {t.notation: at for at, t in enumerate(self.terms) if t.notation}
         for at, term in enumerate(self.terms):
             labels = {str(o) for prop, _, _ in _LABEL_PROPERTIES for o in self.graph.objects(term.iri, prop)}
             if term.definition:
                 labels.add(term.definition)
             for text in sorted(labels):
-                owners.append(at)
-                texts.append(text)
-        void: list[str] = []
+                texts.setdefault((at, readable(text)), text)
+        void: dict[str, None] = {}
         for notation, text in self.exemplars if self.exemplars is not None else load_exemplars():
             if not notation:
-                void.append(text)
+                void[readable(text)] = None
             elif notation in at_notation:
-                owners.append(at_notation[notation])
-                texts.append(text)
+                texts.setdefault((at_notation[notation], readable(text)), text)
         embedder = load_embedder()
         return _TermSpace(
             embedder,
-            embedder.embed([readable(t) for t in texts]),
-            np.asarray(owners, dtype=np.int64),
-            embedder.embed([readable(t) for t in void])
-            if void
-            else np.zeros((0, embedder.dimension), dtype=np.float32),
-            np.fromiter((is_negated(normalise(t)) for t in texts), dtype=bool, count=len(texts)),
+            embedder.embed([read for _, read in texts]),
+            np.fromiter((at for at, _ in texts), dtype=np.int64, count=len(texts)),
+            embedder.embed(list(void)) if void else np.zeros((0, embedder.dimension), dtype=np.float32),
+            np.fromiter((is_negated(normalise(t)) for t in texts.values()), dtype=bool, count=len(texts)),
         )
 
     def match(self, value: str, *, count: int = 1, exclude: Iterable[str] = ()) -> Match:
@@ -653,7 +649,7 @@ class Harmoniser:
         embedded = space.embedder.embed(unique)
         # Texts grouped by (term, negated): the best cosine of each group in one reduction; a term's
         # nearest text is negated when its negated group beats its other one.
-        groups = np.maximum.reduceat(space.vectors[space.order] @ embedded.T, space.starts, axis=0)
+        groups = np.maximum.reduceat(space.ordered @ embedded.T, space.starts, axis=0)
         plain = np.full((len(self.terms), len(unique)), -np.inf, dtype=np.float32)
         denied = np.full((len(self.terms), len(unique)), -np.inf, dtype=np.float32)
         plain[space.group_owner[~space.group_negated]] = groups[~space.group_negated]
@@ -929,6 +925,11 @@ class _TermSpace:
     def order(self) -> np.ndarray:
         """The text rows sorted by (term, negated): each group is one run."""
         return np.lexsort((self.negated, self.owners))
+
+    @cached_property
+    def ordered(self) -> np.ndarray:
+        """The text rows in :attr:`order`, one contiguous matrix (multiplied by every batch of values)."""
+        return np.ascontiguousarray(self.vectors[self.order])
 
     @cached_property
     def starts(self) -> np.ndarray:

@@ -71,7 +71,8 @@ def test_evaluation_set_precision_and_recall():
 
 
 def test_dev_set_is_separate_from_the_evaluation_set():
-    dev = {r["value"].lower() for r in csv.DictReader((TUNING / "dev.csv").open(encoding="utf-8")) if r["gold"]}
+    rows = csv.DictReader((TUNING / "dev.csv").open(encoding="utf-8"))
+    dev = {r["value"].lower() for r in rows if r["gold"]}
     assert not dev & {r["value"].lower() for r in EVAL_ROWS if r["gold"]}
 
 
