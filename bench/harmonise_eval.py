@@ -79,13 +79,17 @@ HELD_OUT = (
     "blind-4-2026-12.csv",
     "blind-5-2026-12.csv",
 )
+
+
+def _in_order(path: Path) -> tuple[str, int]:
+    """Sort key of a set's file: its name, then its number (tune-2 before tune-10)."""
+    stem, _, number = path.stem.rpartition("-")
+    return (stem, int(number)) if number.isdigit() else (path.stem, 0)
+
+
 #: Every labelled set: the tuning sets, two older sets, then the held-out ones.
 DEFAULT_SETS = [
-    *(
-        TUNING / name
-        for name in ("dev.csv", "tune.csv", "tune-2.csv", "blind-2026-12-a.csv")
-        + tuple(f"tune-{n}.csv" for n in range(3, 34))
-    ),
+    *sorted(TUNING.glob("*.csv"), key=_in_order),
     *(SETS / name for name in ("eval.csv", "holdout.csv", *HELD_OUT)),
 ]
 BANDS = [(0.95, 1.01), (0.9, 0.95), (0.8, 0.9), (0.7, 0.8), (0.6, 0.7), (0.5, 0.6), (0.0, 0.5)]
