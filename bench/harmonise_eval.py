@@ -17,7 +17,8 @@ vote, the out-of-domain margin and the narrower-term lag; eval.csv is asserted b
 the lexical matcher; heldout-2026-12.csv was written and committed before the meaning stage existed and
 was never tuned on. The cue rules (concord_kg/exemplars/rules.csv) were extended with the misses of
 tune.csv, tune-2.csv, tune-3.csv to tune-33.csv and blind-2026-12-a.csv, and their meaning gates and
-confidences set on those; heldout-2026-12.csv, blind-2026-12-b.csv (the other half of a set written
+confidences set on those (tune-34.csv to tune-49.csv came later: nothing was written from their misses);
+heldout-2026-12.csv, blind-2026-12-b.csv (the other half of a set written
 from the taxonomy alone, by someone who never saw the matcher), blind-2-2026-12.csv,
 blind-3-2026-12.csv, blind-4-2026-12.csv and blind-5-2026-12.csv (four more such sets, each by another
 curator) are held out.
