@@ -4,6 +4,7 @@ Run:
     .venv/bin/python bench/harmonise_eval.py [SET.csv ...]
         (default: the tuning sets of concord_kg/exemplars/labelled/, then those of tests/data/harmonisation/)
     .venv/bin/python bench/harmonise_eval.py --scale [--rows 1000000 --distinct 50000]
+    .venv/bin/python bench/harmonise_eval.py --learning-curve
 
 Each set is a CSV `value,gold,kind[,domain]`; gold is the expected notation, empty when the value must stay
 unmapped; domain is the domain of the dataset question. A mapping counts as a true positive when it equals
@@ -157,10 +158,8 @@ def harmonisers(sets: dict[Path, list[dict[str, str]]]) -> dict[Path, Harmoniser
     set by one matcher built from every tuning set, less the wordings of all such sets.
     """
     graph = Harmoniser(semantic=False).graph
-    tuning = sorted(p for p in sets if _tuning(p))
     out: dict[Path, Harmoniser] = {}
-    for fold in range(FOLDS):
-        inside = tuning[fold::FOLDS]
+    for inside in _folds([p for p in sets if _tuning(p)]):
         wordings = {normalise(r["value"]) for p in inside for r in sets[p]}
         learnt = Harmoniser(graph, exemplars=exemplars_without({p.name for p in inside}, wordings))
         out |= dict.fromkeys(inside, learnt)
@@ -168,6 +167,38 @@ def harmonisers(sets: dict[Path, list[dict[str, str]]]) -> dict[Path, Harmoniser
     wordings = {normalise(r["value"]) for p in others for r in sets[p]}
     out |= dict.fromkeys(others, Harmoniser(graph, exemplars=exemplars_without(set(), wordings)))
     return out
+
+
+def _folds(tuning: list[Path]) -> list[list[Path]]:
+    """Split tuning sets into :data:`FOLDS` folds of whole sets (by file name, every FOLDS-th set)."""
+    ordered = sorted(tuning)
+    return [ordered[fold::FOLDS] for fold in range(FOLDS)]
+
+
+def learning_curve(shares: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0), seed: int = 1) -> None:
+    """Print the tuning sets' cross-validated precision and recall as the matcher learns more labelled sets.
+
+    Each share is of the other folds' sets, chosen at random with the same seed for every share.
+    """
+    tuning = sorted(TUNING.glob("*.csv"))
+    sets = {p: _rows(p) for p in tuning}
+    graph = Harmoniser(semantic=False).graph
+    print(f"learning curve: {len(tuning)} tuning sets, {FOLDS} folds; share of the other folds' sets learnt")
+    for share in shares:
+        rng = random.Random(seed)
+        rows: list[dict[str, str]] = []
+        got: list[str] = []
+        for inside in _folds(tuning):
+            others = [p for p in tuning if p not in inside]
+            rng.shuffle(others)
+            learnt = set(others[: round(len(others) * share)])
+            wordings = {normalise(r["value"]) for p in inside for r in sets[p]}
+            unlearnt = {p.name for p in tuning if p not in learnt}
+            matcher = Harmoniser(graph, exemplars=exemplars_without(unlearnt, wordings))
+            for path in inside:
+                rows += sets[path]
+                got += [m.term.notation or "" if m.term else "" for m in match_rows(sets[path], matcher)]
+        print(_line(f"{share:.0%} learnt", _tally(rows, got)))
 
 
 @functools.cache
@@ -446,9 +477,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--distinct", type=int, default=50_000)
     parser.add_argument("-v", "--verbose", action="store_true", help="list every wrong and missed value")
+    parser.add_argument(
+        "--learning-curve",
+        action="store_true",
+        help="print the tuning sets' cross-validated P/R as the matcher learns more labelled sets, instead",
+    )
     args = parser.parse_args()
     if args.scale:
         scale(args.rows, args.distinct)
+    elif args.learning_curve:
+        learning_curve()
     else:
         evaluate(args.sets or DEFAULT_SETS, verbose=args.verbose)
 
