@@ -126,8 +126,9 @@ class Cues:
             span: concepts & _BLOCKERS for span, concepts in self._by_words.items() if concepts & _BLOCKERS
         }
         self._blocker_starts = frozenset(span[0] for span in self._blockers)
-        # Clauses recur across a column's values ("Key worker; ward 3", "Key worker; ward 4"): read each once.
-        self._clause = lru_cache(maxsize=1 << 14)(self._read_clause)
+        # Clauses recur across a column's values ("Key worker; ward 3", "Key worker; ward 4", "KEY WORKER"):
+        # each clause is read once per matching key.
+        self._clause = lru_cache(maxsize=1 << 16)(self._read_key)
         # Each rule filed under one concept it requires: a value is checked only against rules it can fire.
         self._by_concept: dict[str, list[CueRule]] = {}
         for rule in self.rules:
@@ -161,7 +162,7 @@ class Cues:
         for clause in _CLAUSE_BREAK.split(join_dotted(value)):
             parts = _CONTRAST.split(clause) if _CONTRAST.search(clause) else (clause,)
             for part, text in enumerate(parts):
-                found, size, blockers = self._clause(text.strip())
+                found, size, blockers = self._clause(normalise(text.strip()))
                 if part and found:  # what comes after "rather than" or "without" is not done
                     found |= {NEGATION}
                 words += size
@@ -174,9 +175,11 @@ class Cues:
             affirmed.add(BARE)
         return Reading(frozenset(carried), frozenset(affirmed), frozenset(blocking), words)
 
-    def _read_clause(self, text: str) -> tuple[frozenset[str], int, frozenset[str]]:
-        """Return a clause's concepts, its number of words and the blocking concepts in any of its phrases."""
-        key = normalise(text)
+    def _read_key(self, key: str) -> tuple[frozenset[str], int, frozenset[str]]:
+        """Return a clause's concepts, its number of words and the blocking concepts in any of its phrases.
+
+        :param key: the clause's matching key (:func:`~concord_kg.wording.normalise`).
+        """
         tokens = key.split()
         blocking: set[str] = set()
         for at, token in enumerate(tokens):  # every phrase, even one inside a longer phrase

@@ -41,6 +41,7 @@ import csv
 import functools
 import io
 import json
+import os
 import re
 import sys
 from collections import Counter, deque
@@ -55,6 +56,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
+from threadpoolctl import threadpool_limits
 
 from concord_kg import tables
 from concord_kg.errors import MappingError
@@ -121,6 +123,9 @@ _AHEAD = 2
 #: Values per product with the meaning stage's texts: a text × value matrix of a few MiB, many times
 #: faster than one product for the whole batch (measured on 13,000 texts).
 _PRODUCT = 256
+#: Threads the scoring may use (BLAS products, rapidfuzz) while one core decides values in Python: more
+#: would only take turns with the deciding thread (measured on 2 cores: a quarter of the CPU time was lost).
+_SCORING_THREADS = max(1, len(os.sched_getaffinity(0)) - 1 if hasattr(os, "sched_getaffinity") else 1)
 
 #: Confidence of a match named by the curator's cue rules (:mod:`concord_kg.cues`), by where the meaning
 #: stage ranks the named term: first, or second to fourth (:data:`CUE_SHOWN`). On the tuning sets,
@@ -562,18 +567,24 @@ class Harmoniser:
         exclude = exclude or {}
         keys = [normalise(v) for v, _ in counted]
         live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i], v)]
+        # The value as written is embedded, not its matching key, whose expansions can change the
+        # meaning ("GPS" is not "general practitioner s"): only slashed shorthand is spelt out. Values
+        # read alike ("Key worker", "KEY WORKER") are taken side by side, so a block scores each once.
+        texts = {i: readable(counted[i][0]) for i in live}
+        live.sort(key=lambda i: (texts[i], keys[i]))
         out = [Match(v, None, 0.0, "none", c) for v, c in counted]
         blocks = [live[start : start + _BATCH] for start in range(0, len(live), _BATCH)]
         # The next block's scores are computed in a worker thread (numpy and rapidfuzz release the GIL)
         # while this one decides each value in Python: the two cores are both busy. At most _AHEAD blocks
         # are scored ahead, so memory stays bounded. The first block builds the meaning stage's texts and
-        # the label keys before this thread reads anything.
-        with ThreadPoolExecutor(max_workers=1) as worker:
-            ahead = deque(worker.submit(self._prepare, counted, keys, b) for b in blocks[:_AHEAD])
+        # the label keys before this thread reads anything. The BLAS limit is process-wide: calls
+        # overlapping in a server may leave it lower than it was, which costs speed, never results.
+        with ThreadPoolExecutor(max_workers=1) as worker, threadpool_limits(_SCORING_THREADS, "blas"):
+            ahead = deque(worker.submit(self._prepare, texts, keys, b) for b in blocks[:_AHEAD])
             for at, block in enumerate(blocks):
                 scores, void, negations, orders, similar = ahead.popleft().result()
                 if at + _AHEAD < len(blocks):
-                    ahead.append(worker.submit(self._prepare, counted, keys, blocks[at + _AHEAD]))
+                    ahead.append(worker.submit(self._prepare, texts, keys, blocks[at + _AHEAD]))
                 for row, i in enumerate(block):
                     value, count = counted[i]
                     banned = exclude.get(review_key(value), set())
@@ -605,14 +616,13 @@ class Harmoniser:
                     out[i] = match
         return out
 
-    def _prepare(
-        self, counted: Sequence[tuple[str, int]], keys: list[str], block: list[int]
-    ) -> tuple[Any, ...]:
-        """Return one block's meaning scores, out-of-domain scores, negations, term order and similarities."""
-        # The value as written is embedded, not its matching key, whose expansions can change the
-        # meaning ("GPS" is not "general practitioner s"): only slashed shorthand is spelt out.
-        texts = [readable(counted[i][0]) for i in block]
-        scores, void, negations = self._scores(texts) if self.semantic else (None, None, None)
+    def _prepare(self, texts: Mapping[int, str], keys: list[str], block: list[int]) -> tuple[Any, ...]:
+        """Return one block's meaning scores, out-of-domain scores, negations, term order and similarities.
+
+        :param texts: each value's text as the meaning stage reads it (:func:`readable`), by position.
+        """
+        read = [texts[i] for i in block]
+        scores, void, negations = self._scores(read) if self.semantic else (None, None, None)
         # The best 8 terms are enough for the runner-up (a term has at most 4 ancestors, which are
         # skipped as rivals) and the 3 alternatives.
         orders = None if scores is None else np.argsort(-scores, axis=1)[:, :8]
@@ -899,14 +909,26 @@ class Harmoniser:
             return np.zeros((0, len(self._keys)), dtype=np.float32)
         # Below the cut-off a similarity counts for nothing (:meth:`_fuzzy`), so rapidfuzz may stop early.
         cutoff = FUZZY_THRESHOLD - 15
+        unique = list(dict.fromkeys(keys))  # values differing only in case or punctuation are scored once
+        where = {key: at for at, key in enumerate(unique)}
         plain = process.cdist(
-            keys, self._keys, scorer=fuzz.ratio, dtype=np.float32, workers=-1, score_cutoff=cutoff
+            unique,
+            self._keys,
+            scorer=fuzz.ratio,
+            dtype=np.float32,
+            workers=_SCORING_THREADS,
+            score_cutoff=cutoff,
         )
         unordered = process.cdist(
-            keys, self._keys, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1, score_cutoff=cutoff
+            unique,
+            self._keys,
+            scorer=fuzz.token_sort_ratio,
+            dtype=np.float32,
+            workers=_SCORING_THREADS,
+            score_cutoff=cutoff,
         )
         best: np.ndarray = np.maximum(plain, unordered)
-        return best
+        return best[[where[key] for key in keys]]
 
     def _contained(self, key: str, *, whole: bool = False) -> tuple[_Entry, float] | None:
         """Match a short value that contains one term's multi-word label and no other term's label.
