@@ -20,6 +20,8 @@ import io
 from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 
 import numpy as np
 
@@ -104,7 +106,11 @@ def load_embedder() -> Embedder:
     from safetensors import safe_open
     from tokenizers import Tokenizer
 
-    root = files("wordllama")
+    # The package's folder, found without importing it: its import pulls in requests and pydantic (0.5 s).
+    spec = find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("the wordllama package is not installed", name="wordllama")
+    root = Path(spec.submodule_search_locations[0])
     with safe_open(str(root / "weights" / f"{MODEL_NAME}.safetensors"), framework="np", device="cpu") as f:
         table = f.get_tensor("embedding.weight")
     tokenizer = Tokenizer.from_file(str(root / "tokenizers" / "l2_supercat_tokenizer_config.json"))
