@@ -45,7 +45,7 @@ import os
 import re
 import sys
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -558,15 +558,22 @@ class Harmoniser:
         return self.match_all([(value, count)], exclude={review_key(value): set(exclude)})[0]
 
     def match_all(
-        self, counted: Sequence[tuple[str, int]], *, exclude: Mapping[str, set[str]] | None = None
+        self,
+        counted: Sequence[tuple[str, int]],
+        *,
+        exclude: Mapping[str, set[str]] | None = None,
+        advance: Callable[[int], None] | None = None,
     ) -> list[Match]:
         """Match many distinct values at once (the embedding stage runs in one batch).
 
         :param exclude: review key (:func:`review_key`) → IRIs of terms that value must not take.
+        :param advance: called with a number of values decided, for a progress bar.
         """
         exclude = exclude or {}
         keys = [normalise(v) for v, _ in counted]
         live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i], v)]
+        if advance:
+            advance(len(counted) - len(live))  # the values that say nothing are decided already
         # The value as written is embedded, not its matching key, whose expansions can change the
         # meaning ("GPS" is not "general practitioner s"): only slashed shorthand is spelt out. Values
         # read alike ("Key worker", "KEY WORKER") are taken side by side, so a block scores each once.
@@ -614,6 +621,8 @@ class Harmoniser:
                     ):
                         match = Match(value, None, 0.0, "none", count, alternatives=match.alternatives)
                     out[i] = match
+                if advance:
+                    advance(len(block))
         return out
 
     def _prepare(self, texts: Mapping[int, str], keys: list[str], block: list[int]) -> tuple[Any, ...]:
@@ -1089,8 +1098,12 @@ def harmonise_counts(
     harmoniser: Harmoniser | None = None,
     min_confidence: float | None = None,
     reviewed: Reviewed | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> Harmonisation:
-    """Map distinct values (value → number of rows); return them most frequent first."""
+    """Map distinct values (value → number of rows); return them most frequent first.
+
+    :param advance: called with a number of values decided, for a progress bar.
+    """
     harmoniser = harmoniser or default_harmoniser()
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower()))
     fixed: dict[int, Match] = {}
@@ -1101,7 +1114,9 @@ def harmonise_counts(
                 term = harmoniser.term_by_iri(decision) if decision else None
                 fixed[at] = Match(value, term, 1.0, "reviewed", count)
     todo = [kv for at, kv in enumerate(ordered) if at not in fixed]
-    found = iter(harmoniser.match_all(todo, exclude=reviewed.excluded if reviewed else None))
+    if advance:
+        advance(len(fixed))
+    found = iter(harmoniser.match_all(todo, exclude=reviewed.excluded if reviewed else None, advance=advance))
     matches = []
     for at, (value, count) in enumerate(ordered):
         match = fixed.get(at) or next(found)
@@ -1151,7 +1166,14 @@ def harmonise_file(
     """
     counts, rows = count_column(path, column, sheet=sheet, table_format=table_format)
     harmoniser = harmoniser or default_harmoniser()
-    result = _harmonise_in_steps(counts, harmoniser, min_confidence, reviewed, progress)
+    with _bar(progress, len(counts), "matching values") as bar:
+        result = harmonise_counts(
+            counts,
+            harmoniser=harmoniser,
+            min_confidence=min_confidence,
+            reviewed=reviewed,
+            advance=bar.update,
+        )
     result.source, result.column = str(path), column
     table = io.StringIO()
     if fmt == "json":
@@ -1178,35 +1200,6 @@ def harmonise_file(
     elif out_dataset is None:  # with a harmonised dataset written, the table goes out only with -o
         (stdout or sys.stdout).write(table.getvalue())
     return result
-
-
-#: Distinct values matched per step of the progress bar.
-_MATCH_STEP = 5_000
-
-
-def _harmonise_in_steps(
-    counts: Counter[str],
-    harmoniser: Harmoniser,
-    min_confidence: float | None,
-    reviewed: Reviewed | None,
-    progress: bool,
-) -> Harmonisation:
-    if not progress or len(counts) <= _MATCH_STEP:
-        return harmonise_counts(
-            counts, harmoniser=harmoniser, min_confidence=min_confidence, reviewed=reviewed
-        )
-    items = list(counts.items())
-    matches: list[Match] = []
-    with _bar(True, len(items), "matching values") as bar:
-        for start in range(0, len(items), _MATCH_STEP):
-            block = dict(items[start : start + _MATCH_STEP])
-            step = harmonise_counts(
-                block, harmoniser=harmoniser, min_confidence=min_confidence, reviewed=reviewed
-            )
-            matches.extend(step.matches)
-            bar.update(len(block))
-    matches.sort(key=lambda m: (-m.count, m.value.lower()))
-    return Harmonisation(matches)
 
 
 class _NoBar:

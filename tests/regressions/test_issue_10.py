@@ -14,10 +14,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from concord_kg import harmonise
 from concord_kg.cli import main
 from concord_kg.errors import MappingError
-from concord_kg.harmonise import Harmoniser, harmonise_file, harmonise_values
-from concord_kg.mappings import read_reviewed, write_sssom
+from concord_kg.harmonise import Harmoniser, harmonise_counts, harmonise_file, harmonise_values
+from concord_kg.mappings import Reviewed, read_reviewed, review_key, write_sssom
 
 #: A column name and values that break hand-written YAML, CSV quoting or ASCII assumptions.
 AWKWARD = 'Q3: who "coordinates" your care? — équipe'
@@ -326,6 +327,18 @@ def test_no_progress_bar_without_a_terminal(tmp_path):
     )
     assert done.exit_code == 0
     assert "writing rows" not in done.stderr and "matching values" not in done.stderr
+
+
+def test_the_progress_bar_counts_every_value_once_as_blocks_are_decided(monkeypatch):
+    """The bar moves block by block through one pass (values saying nothing and reviewed ones first)."""
+    monkeypatch.setattr(harmonise, "_BATCH", 2)  # several blocks from a few values
+    values = ["Nurse coordinator", "N/A", "GP", "Video call", "Patient charity", "12/03/2024", "Key worker"]
+    reviewed = Reviewed(fixed={review_key("GP"): ""})
+    steps: list[int] = []
+    result = harmonise_counts(dict.fromkeys(values, 1), reviewed=reviewed, advance=steps.append)
+    assert steps[:2] == [1, 2]  # the reviewed value, then the two that say nothing
+    assert steps[2:] == [2, 2]  # the four others, two per block
+    assert sum(steps) == len(result.matches) == len(values)
 
 
 def test_the_embedding_model_loads_and_runs_without_network():
