@@ -59,6 +59,8 @@ from rdflib.namespace import RDFS, SKOS
 from threadpoolctl import threadpool_limits
 
 from concord_kg import tables
+from concord_kg.classifier import Classifier
+from concord_kg.classifier import train as train_classifier
 from concord_kg.errors import MappingError
 from concord_kg.files import write_atomic
 from concord_kg.harmonised import count_column, iter_rows, write_harmonised
@@ -143,6 +145,14 @@ CUE_TIE_MARGIN = 0.05
 #: is taken only for one of them: the rest were right less than half the time (cross-validated on the
 #: tuning sets), often a side remark in a long answer or a word the rules read too broadly.
 CUE_SHOWN = 4
+
+#: The learnt second opinion (:mod:`concord_kg.classifier`): a term proposed by a cue rule or by meaning
+#: is dropped when the classifier gives it a probability below LEARNED_VETO, and a value nothing else
+#: maps takes the classifier's term when its probability is at least LEARNED_FILL, with confidence
+#: LEARNED_CONFIDENCE. Set by cross-validation over the tuning sets (bench/harmonise_eval.py).
+LEARNED_VETO = 0.02
+LEARNED_FILL = 0.9
+LEARNED_CONFIDENCE = 0.75
 
 #: Confidence given to each kind of match (fuzzy scores are scaled into ``[0.7, 0.9]``).
 CONFIDENCE = {"exact": 1.0, "synonym": 0.95}
@@ -542,12 +552,20 @@ class Harmoniser:
             elif notation in at_notation:
                 texts.setdefault((at_notation[notation], readable(text)), text)
         embedder = load_embedder()
+        vectors = embedder.embed([read for _, read in texts])
+        owners = np.fromiter((at for at, _ in texts), dtype=np.int64, count=len(texts))
+        void_vectors = (
+            embedder.embed(list(void)) if void else np.zeros((0, embedder.dimension), dtype=np.float32)
+        )
+        # The classifier's classes: each term by its position, then "out of domain".
+        classes = np.concatenate((owners, np.full(len(void_vectors), len(self.terms))))
         return _TermSpace(
             embedder,
-            embedder.embed([read for _, read in texts]),
-            np.fromiter((at for at, _ in texts), dtype=np.int64, count=len(texts)),
-            embedder.embed(list(void)) if void else np.zeros((0, embedder.dimension), dtype=np.float32),
+            vectors,
+            owners,
+            void_vectors,
             np.fromiter((is_negated(normalise(t)) for t in texts.values()), dtype=bool, count=len(texts)),
+            train_classifier(np.vstack((vectors, void_vectors)), classes, len(self.terms) + 1),
         )
 
     def match(self, value: str, *, count: int = 1, exclude: Iterable[str] = ()) -> Match:
@@ -589,7 +607,7 @@ class Harmoniser:
         with ThreadPoolExecutor(max_workers=1) as worker, threadpool_limits(_SCORING_THREADS, "blas"):
             ahead = deque(worker.submit(self._prepare, texts, keys, b) for b in blocks[:_AHEAD])
             for at, block in enumerate(blocks):
-                scores, void, negations, orders, similar = ahead.popleft().result()
+                scores, void, negations, learned, orders, similar = ahead.popleft().result()
                 if at + _AHEAD < len(blocks):
                     ahead.append(worker.submit(self._prepare, texts, keys, blocks[at + _AHEAD]))
                 for row, i in enumerate(block):
@@ -613,6 +631,7 @@ class Harmoniser:
                         similar[row],
                         -1.0 if void is None else float(void[row]),
                         None if negations is None else negations[row],
+                        None if learned is None else learned[row],
                     )
                     if (
                         match.term is not None
@@ -626,16 +645,18 @@ class Harmoniser:
         return out
 
     def _prepare(self, texts: Mapping[int, str], keys: list[str], block: list[int]) -> tuple[Any, ...]:
-        """Return one block's meaning scores, out-of-domain scores, negations, term order and similarities.
+        """Return one block's meaning scores and what goes with them, term order and similarities.
+
+        With the meaning stage: its scores, out-of-domain scores, negations and learnt probabilities.
 
         :param texts: each value's text as the meaning stage reads it (:func:`readable`), by position.
         """
         read = [texts[i] for i in block]
-        scores, void, negations = self._scores(read) if self.semantic else (None, None, None)
+        scores, void, negations, learned = self._scores(read) if self.semantic else (None,) * 4
         # The best 8 terms are enough for the runner-up (a term has at most 4 ancestors, which are
         # skipped as rivals) and the 3 alternatives.
         orders = None if scores is None else np.argsort(-scores, axis=1)[:, :8]
-        return scores, void, negations, orders, self._similarities([keys[i] for i in block])
+        return scores, void, negations, learned, orders, self._similarities([keys[i] for i in block])
 
     def _names_two(self, value: str, term: Term) -> bool:
         """Tell whether a short value joins two options and ``term`` is only one of them.
@@ -674,11 +695,12 @@ class Harmoniser:
         named = self._cues.named(part) or {}
         return self._by_notation.get(next(iter(named))) if len(named) == 1 else None
 
-    def _scores(self, keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return value × term meaning scores, out-of-domain scores and negations.
+    def _scores(self, keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return value × term meaning scores, out-of-domain scores, negations and learnt probabilities.
 
         Each term's score is its best cosine over its texts; each value's out-of-domain score is its best
-        cosine to an out-of-domain exemplar; a negation tells whether the term's nearest text is negated.
+        cosine to an out-of-domain exemplar; a negation tells whether the term's nearest text is negated;
+        the classifier gives each term, then "out of domain", a probability.
         """
         space = self._space
         unique = list(dict.fromkeys(keys))  # values differing only in case or spacing are embedded once
@@ -701,7 +723,7 @@ class Harmoniser:
         best = np.maximum(plain, denied).T[rows]
         negated = (denied > plain).T[rows]
         void = reduced[-1][rows] if len(space.void) else np.full(len(keys), -1.0, dtype=np.float32)
-        return best, void, negated
+        return best, void, negated, space.classifier.probabilities(embedded)[rows]
 
     def _decide(
         self,
@@ -714,12 +736,14 @@ class Harmoniser:
         similarity: np.ndarray | None = None,
         void: float = -1.0,
         negations: np.ndarray | None = None,
+        learned: np.ndarray | None = None,
     ) -> Match:
         """Combine the stages for one value: exact/synonym, then fuzzy confirmed by meaning, then meaning.
 
         :param ranked: the terms by meaning score, best first (banned ones left out).
         :param void: the value's best cosine to an out-of-domain exemplar.
         :param negations: for each term, whether the text of it nearest to the value says something is absent.
+        :param learned: the classifier's probability of each term, then of "out of domain".
         """
         # The best terms, as a reviewer is shown them (record() shows the 3 besides the chosen one).
         alternatives = tuple(ranked[:CUE_SHOWN])
@@ -753,6 +777,8 @@ class Harmoniser:
             term, rule = cued
             rank = _meaning_rank(term, ranked)
             if rank < CUE_SHOWN:  # lower, the cue is more often a side remark than the answer
+                if self._learned_against(term, learned):
+                    return Match(value, None, 0.0, "none", count, alternatives=alternatives)
                 wording = " ".join(sorted(rule.requires))
                 confidence = CUE_CONFIDENCE[0 if rank == 0 else 1]
                 return Match(value, term, confidence, "cue", count, wording, "", alternatives)
@@ -795,9 +821,38 @@ class Harmoniser:
             and not self._cues.only_by_rule(value)  # a side topic, or two parties: only a rule may map it
             and key not in _condition_names()  # "Marfan syndrome" is about the condition, not its care
         ):
+            if self._learned_against(best.term, learned):
+                return Match(value, None, 0.0, "none", count, alternatives=alternatives)
             confidence = semantic_confidence(best.score, best.score - rival)
             return Match(value, best.term, confidence, "semantic", count, alternatives=alternatives)
+        learnt = self._learned_term(value, key, learned, banned)
+        if learnt is not None:
+            return Match(value, learnt, LEARNED_CONFIDENCE, "semantic", count, alternatives=alternatives)
         return Match(value, None, 0.0, "none", count, alternatives=alternatives)
+
+    def _learned_against(self, term: Term, learned: np.ndarray | None) -> bool:
+        """Tell whether the classifier makes ``term`` all but impossible for the value."""
+        return learned is not None and float(learned[self._position[term.iri]]) < LEARNED_VETO
+
+    def _learned_term(
+        self, value: str, key: str, learned: np.ndarray | None, banned: set[str]
+    ) -> Term | None:
+        """Return the term the classifier is near certain of for a value nothing else maps, if any.
+
+        The meaning stage's own limits hold: an option, not a whole domain; no side topic or two parties;
+        not a condition's name alone.
+        """
+        if learned is None:
+            return None
+        at = int(learned.argmax())
+        if at >= len(self.terms) or learned[at] < LEARNED_FILL:
+            return None
+        term = self.terms[at]
+        if str(term.iri) in banned or "." not in (term.notation or ""):
+            return None
+        if self._cues.only_by_rule(value) or key in _condition_names():
+            return None
+        return term
 
     def _cued(
         self,
@@ -972,6 +1027,7 @@ class _TermSpace:
     owners: np.ndarray  # the index (in Harmoniser.terms) of the term each row belongs to
     void: np.ndarray  # one unit row per out-of-domain exemplar
     negated: np.ndarray  # whether each term text says something is absent (a negation word)
+    classifier: Classifier  # classes: the terms by position, then out of domain
 
     @cached_property
     def order(self) -> np.ndarray:

@@ -355,6 +355,7 @@ def test_a_cue_needs_the_meaning_stage_behind_it(harmoniser, monkeypatch):
     written = Harmoniser(harmoniser.graph, exemplars=curated_exemplars())
     assert written.match(value).term is None
     monkeypatch.setattr("concord_kg.harmonise.CUE_SHOWN", 100)  # as if the meaning stage ranked it high
+    monkeypatch.setattr("concord_kg.harmonise.LEARNED_VETO", 0.0)  # and the classifier had no say
     match = Harmoniser(harmoniser.graph, exemplars=curated_exemplars()).match(value)
     assert (match.match_type, match.confidence) == ("cue", CUE_CONFIDENCE[1])
 
