@@ -285,14 +285,14 @@ def _is_null(key: str, raw: str) -> bool:
 
 @functools.cache
 def _condition_names() -> frozenset[str]:
-    """Return the keys of the rare conditions' names that hpo3 embeds (Orphanet; loaded on first need).
+    """Return the keys of the rare conditions' names that hpo3 embeds (Orphanet; read on first need).
 
     Labelled values name conditions ("Dedicated Marfan syndrome clinic"), so a value that is only a
     condition's name lands near them in meaning; it says nothing about how care is coordinated.
     """
-    from concord_kg.orphanet import hpo_orphanet_codes
+    from concord_kg.orphanet import condition_names
 
-    return frozenset(normalise(name) for name, _ in hpo_orphanet_codes().classes.values())
+    return frozenset(map(normalise, condition_names()))
 
 
 def _words(value: str) -> int:
@@ -588,22 +588,28 @@ class Harmoniser:
         :param advance: called with a number of values decided, for a progress bar.
         """
         exclude = exclude or {}
-        keys = [normalise(v) for v, _ in counted]
-        live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i], v)]
-        if advance:
-            advance(len(counted) - len(live))  # the values that say nothing are decided already
-        # The value as written is embedded, not its matching key, whose expansions can change the
-        # meaning ("GPS" is not "general practitioner s"): only slashed shorthand is spelt out. Values
-        # read alike ("Key worker", "KEY WORKER") are taken side by side, so a block scores each once.
-        texts = {i: readable(counted[i][0]) for i in live}
-        live.sort(key=lambda i: (texts[i], keys[i]))
+        with ThreadPoolExecutor(max_workers=1) as builder:
+            # The meaning stage (its texts, the classifier) is built with every core, in a worker thread
+            # (numpy and the tokenizer release the GIL) while this one reads the values.
+            built = builder.submit(getattr, self, "_space") if self.semantic and counted else None
+            keys = [normalise(v) for v, _ in counted]
+            live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i], v)]
+            if advance:
+                advance(len(counted) - len(live))  # the values that say nothing are decided already
+            # The value as written is embedded, not its matching key, whose expansions can change the
+            # meaning ("GPS" is not "general practitioner s"): only slashed shorthand is spelt out. Values
+            # read alike ("Key worker", "KEY WORKER") are taken side by side: a block scores each once.
+            texts = {i: readable(counted[i][0]) for i in live}
+            live.sort(key=lambda i: (texts[i], keys[i]))
+            if built is not None:
+                built.result()
         out = [Match(v, None, 0.0, "none", c) for v, c in counted]
         blocks = [live[start : start + _BATCH] for start in range(0, len(live), _BATCH)]
         # The next block's scores are computed in a worker thread (numpy and rapidfuzz release the GIL)
         # while this one decides each value in Python: the two cores are both busy. At most _AHEAD blocks
-        # are scored ahead, so memory stays bounded. The first block builds the meaning stage's texts and
-        # the label keys before this thread reads anything. The BLAS limit is process-wide: calls
-        # overlapping in a server may leave it lower than it was, which costs speed, never results.
+        # are scored ahead, so memory stays bounded. The first block builds the label keys before this
+        # thread reads them. The BLAS limit is process-wide: calls overlapping in a server may leave it
+        # lower than it was, which costs speed, never results.
         with ThreadPoolExecutor(max_workers=1) as worker, threadpool_limits(_SCORING_THREADS, "blas"):
             ahead = deque(worker.submit(self._prepare, texts, keys, b) for b in blocks[:_AHEAD])
             for at, block in enumerate(blocks):

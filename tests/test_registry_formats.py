@@ -6,6 +6,7 @@ import copy
 import csv
 import io
 import json
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,12 @@ from concord_kg.classify import Classifier
 from concord_kg.cli import main
 from concord_kg.errors import InputErrors
 from concord_kg.fhir_out import CODESYSTEM_URL
-from concord_kg.orphanet import hpo_orphanet_codes
+from concord_kg.orphanet import (
+    CONDITION_NAMES,
+    condition_names,
+    condition_names_text,
+    hpo_orphanet_codes,
+)
 from concord_kg.registry import LINKAGE_NODE, link_file, load_ordo, read_extract, registry_graph
 
 ROOT = Path(__file__).parent.parent
@@ -59,6 +65,15 @@ def test_embedded_list_has_the_hpo_annotated_orphanet_diseases():
     assert len(codes) == 4314
     assert codes.label("http://www.orpha.net/ORDO/Orphanet_558") == "Marfan syndrome"
     assert "HPO 2025-11-24" in codes.source
+
+
+def test_the_packaged_condition_names_are_the_installed_hpo3_ones():
+    """Harmonisation reads the names from the package's copy: it must say what hpo3 says."""
+    copy = (files("concord_kg") / "exemplars" / CONDITION_NAMES).read_text(encoding="utf-8")
+    assert copy == condition_names_text(), (
+        "regenerate concord_kg/exemplars/condition-names.tsv from concord_kg.orphanet.condition_names_text()"
+    )
+    assert len(condition_names()) == len(hpo_orphanet_codes())
 
 
 def test_rdf_output_credits_orphanet_and_hpo(classifier):
