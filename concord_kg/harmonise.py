@@ -20,7 +20,10 @@ Matching then runs in order, first hit wins:
    ``concord_kg/exemplars/`` and the values curators labelled with it in ``concord_kg/exemplars/labelled/``)
    are nearest in meaning, when it is clearly ahead of every unrelated term and nearer than any
    out-of-domain exemplar (findings, identifiers, contact details, other topics, values a curator left
-   unmapped).
+   unmapped); failing that, the term a classifier trained on the same texts (:mod:`concord_kg.classifier`)
+   gives a probability of at least :data:`LEARNED_FILL` (confidence :data:`LEARNED_CONFIDENCE`).
+
+A cue or meaning match whose term that classifier gives less than :data:`LEARNED_VETO` is dropped.
 
 Precision comes first (a wrong mapping is worse than none): values saying nothing (``N/A``, ``unknown``,
 a field without an answer, dates, numbers, identifiers, questions, a question answered "no") and values
