@@ -29,7 +29,7 @@ of "out of domain" when the gold is empty). So no set is scored on its own wordi
 scored by cross-validation, with the exemplars of the sets in the other FOLDS - 1 folds; every other set
 with the exemplars of all tuning sets; and in both cases a labelled value equal (after normalising) to a
 value of a set being scored is left out, as the written exemplars are. Each matcher trains its own
-classifier (concord_kg/classifier.py) from the exemplars it has, so the classifier is cross-validated too.
+classifier (concord_kg/term_classifier.py) from the exemplars it has, so that is cross-validated too.
 
 Rows: `concord-kg` (every term as candidate), `concord-kg +domain` (candidates limited to the
 question's domain given in the set, as `--domain` does), `lexical only` (labels, synonyms, cue rules

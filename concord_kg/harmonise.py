@@ -20,8 +20,9 @@ Matching then runs in order, first hit wins:
    ``concord_kg/exemplars/`` and the values curators labelled with it in ``concord_kg/exemplars/labelled/``)
    are nearest in meaning, when it is clearly ahead of every unrelated term and nearer than any
    out-of-domain exemplar (findings, identifiers, contact details, other topics, values a curator left
-   unmapped); failing that, the term a classifier trained on the same texts (:mod:`concord_kg.classifier`)
-   gives a probability of at least :data:`LEARNED_FILL` (confidence :data:`LEARNED_CONFIDENCE`).
+   unmapped); failing that, the term a classifier trained on the same texts
+   (:mod:`concord_kg.term_classifier`) gives a probability of at least :data:`LEARNED_FILL` (confidence
+   :data:`LEARNED_CONFIDENCE`).
 
 A cue or meaning match whose term that classifier gives less than :data:`LEARNED_VETO` is dropped.
 
@@ -62,8 +63,6 @@ from rdflib.namespace import RDFS, SKOS
 from threadpoolctl import threadpool_limits
 
 from concord_kg import tables
-from concord_kg.classifier import Classifier
-from concord_kg.classifier import train as train_classifier
 from concord_kg.errors import MappingError
 from concord_kg.files import write_atomic
 from concord_kg.harmonised import count_column, iter_rows, write_harmonised
@@ -71,6 +70,8 @@ from concord_kg.mappings import Reviewed, review_key, write_sssom
 from concord_kg.ontology import CKG, Term, load_ontology, term_info
 from concord_kg.phrases import longest_by_start, longest_first
 from concord_kg.semantic import Embedder
+from concord_kg.term_classifier import TermClassifier
+from concord_kg.term_classifier import train as train_classifier
 from concord_kg.wording import STOPWORDS, is_negated, join_dotted, normalise, readable
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ CUE_TIE_MARGIN = 0.05
 #: tuning sets), often a side remark in a long answer or a word the rules read too broadly.
 CUE_SHOWN = 4
 
-#: The learnt second opinion (:mod:`concord_kg.classifier`): a term proposed by a cue rule or by meaning
+#: The learnt second opinion (:mod:`concord_kg.term_classifier`): a term proposed by a cue rule or by meaning
 #: is dropped when the classifier gives it a probability below LEARNED_VETO, and a value nothing else
 #: maps takes the classifier's term when its probability is at least LEARNED_FILL, with confidence
 #: LEARNED_CONFIDENCE. Set by cross-validation over the tuning sets (bench/harmonise_eval.py).
@@ -1036,7 +1037,7 @@ class _TermSpace:
     owners: np.ndarray  # the index (in Harmoniser.terms) of the term each row belongs to
     void: np.ndarray  # one unit row per out-of-domain exemplar
     negated: np.ndarray  # whether each term text says something is absent (a negation word)
-    classifier: Classifier  # classes: the terms by position, then out of domain
+    classifier: TermClassifier  # classes: the terms by position, then out of domain
 
     @cached_property
     def order(self) -> np.ndarray:

@@ -4,7 +4,7 @@ The meaning stage votes by the nearest text of each term (:mod:`concord_kg.harmo
 read concepts. Neither weighs all the labelled values at once. This classifier does: a softmax
 regression over the same embeddings, trained on every text of the candidate terms (labels, synonyms,
 definitions, written exemplars, labelled values) and on the out-of-domain exemplars, as one more class.
-It is trained when the meaning stage is first built (under a second for 15,000 texts), from the
+It is trained when the meaning stage is first built (about a second for 15,000 texts), from the
 package's own files: nothing is stored or downloaded.
 
 The harmoniser asks it two things (measured by cross-validation over the tuning sets, see
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Classifier", "train"]
+__all__ = ["TermClassifier", "train"]
 
 #: Full-batch optimisation steps and their size (Adam), and the weight decay: on the tuning sets, more
 #: steps (150, 400) gave the same cross-validated figures.
@@ -29,7 +29,7 @@ _DECAY = 1e-4
 
 
 @dataclass(frozen=True)
-class Classifier:
+class TermClassifier:
     """Weights of a softmax regression over standardised embeddings; class ``k`` is label ``k``."""
 
     mean: np.ndarray
@@ -46,7 +46,7 @@ class Classifier:
         return probabilities
 
 
-def train(embedded: np.ndarray, labels: np.ndarray, classes: int) -> Classifier:
+def train(embedded: np.ndarray, labels: np.ndarray, classes: int) -> TermClassifier:
     """Fit a classifier to embedded texts and their class numbers (``0 <= label < classes``).
 
     Deterministic: the weights start at zero and every step uses all texts.
@@ -76,4 +76,4 @@ def train(embedded: np.ndarray, labels: np.ndarray, classes: int) -> Classifier:
             second *= 0.999
             second += 0.001 * grad * grad
             param -= _RATE * (first / (1 - 0.9**step)) / (np.sqrt(second / (1 - 0.999**step)) + 1e-8)
-    return Classifier(mean, scale, weights, bias)
+    return TermClassifier(mean, scale, weights, bias)

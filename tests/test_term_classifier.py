@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from concord_kg import harmonise
-from concord_kg.classifier import train
 from concord_kg.harmonise import Harmoniser
+from concord_kg.term_classifier import train
 
 #: A value that nothing but the classifier maps, once it is allowed to (checked below without it).
 UNMAPPED = "The hospital team talk to each other"
