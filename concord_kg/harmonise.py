@@ -985,23 +985,19 @@ class Harmoniser:
         cutoff = FUZZY_THRESHOLD - 15
         unique = list(dict.fromkeys(keys))  # values differing only in case or punctuation are scored once
         where = {key: at for at, key in enumerate(unique)}
-        plain = process.cdist(
-            unique,
-            self._keys,
-            scorer=fuzz.ratio,
-            dtype=np.float32,
-            workers=_SCORING_THREADS,
-            score_cutoff=cutoff,
+        best: np.ndarray = np.maximum.reduce(
+            [
+                process.cdist(
+                    unique,
+                    self._keys,
+                    scorer=scorer,
+                    dtype=np.float32,
+                    workers=_SCORING_THREADS,
+                    score_cutoff=cutoff,
+                )
+                for scorer in (fuzz.ratio, fuzz.token_sort_ratio)
+            ]
         )
-        unordered = process.cdist(
-            unique,
-            self._keys,
-            scorer=fuzz.token_sort_ratio,
-            dtype=np.float32,
-            workers=_SCORING_THREADS,
-            score_cutoff=cutoff,
-        )
-        best: np.ndarray = np.maximum(plain, unordered)
         return best[[where[key] for key in keys]]
 
     def _contained(self, key: str, *, whole: bool = False) -> tuple[_Entry, float] | None:
