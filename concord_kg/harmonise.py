@@ -592,21 +592,17 @@ class Harmoniser:
         :param advance: called with a number of values decided, for a progress bar.
         """
         exclude = exclude or {}
-        with ThreadPoolExecutor(max_workers=1) as builder:
-            # The meaning stage (its texts, the classifier) is built with every core, in a worker thread
-            # (numpy and the tokenizer release the GIL) while this one reads the values.
-            built = builder.submit(getattr, self, "_space") if self.semantic and counted else None
-            keys = [normalise(v) for v, _ in counted]
-            live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i], v)]
-            if advance:
-                advance(len(counted) - len(live))  # the values that say nothing are decided already
-            # The value as written is embedded, not its matching key, whose expansions can change the
-            # meaning ("GPS" is not "general practitioner s"): only slashed shorthand is spelt out. Values
-            # read alike ("Key worker", "KEY WORKER") are taken side by side: a block scores each once.
-            texts = {i: readable(counted[i][0]) for i in live}
-            live.sort(key=lambda i: (texts[i], keys[i]))
-            if built is not None:
-                built.result()
+        keys = [normalise(v) for v, _ in counted]
+        live = [i for i, (v, _) in enumerate(counted) if not _is_null(keys[i], v)]
+        if advance:
+            advance(len(counted) - len(live))  # the values that say nothing are decided already
+        # The value as written is embedded, not its matching key, whose expansions can change the
+        # meaning ("GPS" is not "general practitioner s"): only slashed shorthand is spelt out. Values
+        # read alike ("Key worker", "KEY WORKER") are taken side by side: a block scores each once.
+        texts = {i: readable(counted[i][0]) for i in live}
+        live.sort(key=lambda i: (texts[i], keys[i]))
+        if self.semantic and live:  # built here, its classifier trained with every core, not under the limit
+            self._space  # noqa: B018
         out = [Match(v, None, 0.0, "none", c) for v, c in counted]
         blocks = [live[start : start + _BATCH] for start in range(0, len(live), _BATCH)]
         # The next block's scores are computed in a worker thread (numpy and rapidfuzz release the GIL)
@@ -822,14 +818,12 @@ class Harmoniser:
             (c.score for c in ranked if c.term.iri != best.term.iri and not _related(c.term, best.term)), -1.0
         )
         if (
-            "." in (best.term.notation or "")  # a whole domain is the question, never an answer by meaning
-            and _words(value) > 1  # one word ("Nurse", "The nurse.", "MDT") is too little for meaning alone
+            _words(value) > 1  # one word ("Nurse", "The nurse.", "MDT") is too little for meaning alone
             and best.score >= SEMANTIC_FLOOR
             and best.score - rival >= SEMANTIC_MARGIN
             and best.score - void >= VOID_MARGIN
             and negated == self._says_absent(best.term, negations)
-            and not self._cues.only_by_rule(value)  # a side topic, or two parties: only a rule may map it
-            and key not in _condition_names()  # "Marfan syndrome" is about the condition, not its care
+            and self._meaning_may_map(value, key, best.term)
         ):
             if self._learned_against(best.term, learned):
                 return Match(value, None, 0.0, "none", count, alternatives=alternatives)
@@ -840,6 +834,14 @@ class Harmoniser:
             return Match(value, learnt, LEARNED_CONFIDENCE, "semantic", count, alternatives=alternatives)
         return Match(value, None, 0.0, "none", count, alternatives=alternatives)
 
+    def _meaning_may_map(self, value: str, key: str, term: Term) -> bool:
+        """Tell whether meaning alone (nearest texts or the classifier) may map ``value`` to ``term``."""
+        return (
+            "." in (term.notation or "")  # a whole domain is the question, never an answer by meaning
+            and not self._cues.only_by_rule(value)  # a side topic, or two parties: only a rule may map it
+            and key not in _condition_names()  # "Marfan syndrome" is about the condition, not its care
+        )
+
     def _learned_against(self, term: Term, learned: np.ndarray | None) -> bool:
         """Tell whether the classifier makes ``term`` all but impossible for the value."""
         return learned is not None and float(learned[self._position[term.iri]]) < LEARNED_VETO
@@ -849,8 +851,7 @@ class Harmoniser:
     ) -> Term | None:
         """Return the term the classifier is near certain of for a value nothing else maps, if any.
 
-        The meaning stage's own limits hold: an option, not a whole domain; no side topic or two parties;
-        not a condition's name alone.
+        The meaning stage's own limits hold (:meth:`_meaning_may_map`).
         """
         if learned is None:
             return None
@@ -858,9 +859,7 @@ class Harmoniser:
         if at >= len(self.terms) or learned[at] < LEARNED_FILL:
             return None
         term = self.terms[at]
-        if str(term.iri) in banned or "." not in (term.notation or ""):
-            return None
-        if self._cues.only_by_rule(value) or key in _condition_names():
+        if str(term.iri) in banned or not self._meaning_may_map(value, key, term):
             return None
         return term
 
